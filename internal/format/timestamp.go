@@ -1,0 +1,87 @@
+package format
+
+import (
+	"time"
+)
+
+// Timestamper formats capture times as
+// "2006-01-02T15:04:05.000000-07:00" in a location, caching the formatted
+// date, time and offset of the last second so that most records cost a
+// copy and six digits. It is not safe for concurrent use.
+type Timestamper struct {
+	Loc *time.Location
+
+	lastSec int64
+	valid   bool
+	prefix  [19]byte // "2006-01-02T15:04:05"
+	offset  [6]byte  // "-07:00"
+}
+
+// Append appends the timestamp for sec/nsec to dst.
+func (t *Timestamper) Append(dst []byte, sec int64, nsec int32) []byte {
+	if !t.valid || sec != t.lastSec {
+		t.fill(sec)
+	}
+	dst = append(dst, t.prefix[:]...)
+	usec := uint32(nsec) / 1000
+	if usec > 999999 {
+		usec = 999999
+	}
+	var f [7]byte
+	f[0] = '.'
+	for i := 6; i >= 1; i-- {
+		f[i] = byte('0' + usec%10)
+		usec /= 10
+	}
+	dst = append(dst, f[:]...)
+	return append(dst, t.offset[:]...)
+}
+
+func (t *Timestamper) fill(sec int64) {
+	loc := t.Loc
+	if loc == nil {
+		loc = time.Local
+	}
+	tm := time.Unix(sec, 0).In(loc)
+	year, month, day := tm.Date()
+	hour, min, s := tm.Clock()
+	_, off := tm.Zone()
+	b := t.prefix[:0]
+	b = put(b, year, 4)
+	b = append(b, '-')
+	b = put(b, int(month), 2)
+	b = append(b, '-')
+	b = put(b, day, 2)
+	b = append(b, 'T')
+	b = put(b, hour, 2)
+	b = append(b, ':')
+	b = put(b, min, 2)
+	b = append(b, ':')
+	put(b, s, 2)
+	sign := byte('+')
+	if off < 0 {
+		sign = '-'
+		off = -off
+	}
+	o := t.offset[:0]
+	o = append(o, sign)
+	o = put(o, off/3600, 2)
+	o = append(o, ':')
+	put(o, off/60%60, 2)
+	t.lastSec = sec
+	t.valid = true
+}
+
+// put appends v as exactly n decimal digits (years outside 0..9999 are
+// clamped so the layout never changes width).
+func put(b []byte, v, n int) []byte {
+	if v < 0 {
+		v = 0
+	}
+	var d [4]byte
+	for i := n - 1; i >= 0; i-- {
+		d[i] = byte('0' + v%10)
+		v /= 10
+	}
+	return append(b, d[:n]...)
+}
