@@ -1,0 +1,264 @@
+// Package daemon runs pfasciilogd's pipeline: it pulls records from the
+// sources, decodes their pflog headers, formats one line per record into a
+// reused batch buffer and hands whole batches to the output. It also owns
+// the process-level behaviour: signals (reopen, statistics, shutdown),
+// the pid file and the daemon's own messages.
+package daemon
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/pfasciilogd/pfasciilogd/internal/format"
+	"github.com/pfasciilogd/pfasciilogd/internal/output"
+	"github.com/pfasciilogd/pfasciilogd/internal/pflog"
+	"github.com/pfasciilogd/pfasciilogd/internal/source"
+)
+
+// FlushSize is the batch size at which a batch goes to the output even if
+// the source has more records ready.
+const FlushSize = 128 << 10
+
+// Config is what Run needs: everything already opened.
+type Config struct {
+	// Sources are read in order, one after the other, when Sequential is
+	// set (plain -r); otherwise each runs in its own goroutine (live
+	// capture, -F) until shutdown.
+	Sources    []source.Source
+	Sequential bool
+	// NewFormatter makes one formatter per reading goroutine (formatters
+	// keep per-goroutine caches).
+	NewFormatter func() format.Formatter
+	Sink         output.Sink
+	// SinkName names the output in messages (a path or "standard output").
+	SinkName string
+	Log      *Logger
+	Stats    *Stats
+	// Warn classifies a source error as a warning that ends the source
+	// without failing the run (a file cut off mid-record). May be nil.
+	Warn func(error) bool
+	// Ready, if set, is called once signal handling is in place.
+	Ready func()
+}
+
+// Daemon is a running pipeline.
+type Daemon struct {
+	cfg      Config
+	stopping atomic.Bool
+	malLog   throttle
+	skipLog  throttle
+	lostLog  throttle
+	logMu    sync.Mutex
+}
+
+// ErrFailed is returned by Run when at least one source failed; the
+// failures have been logged.
+var ErrFailed = errors.New("one or more inputs failed")
+
+// Run runs the pipeline until every source ends (plain files) or a
+// SIGTERM/SIGINT arrives, and returns nil on a clean end.
+func Run(cfg Config) error {
+	if cfg.Stats == nil {
+		cfg.Stats = &Stats{}
+	}
+	d := &Daemon{cfg: cfg}
+	d.malLog.interval = 10 * time.Second
+	d.skipLog.interval = 10 * time.Second
+	d.lostLog.interval = 10 * time.Second
+
+	sigs := make(chan os.Signal, 64)
+	signal.Notify(sigs, append([]os.Signal{syscall.SIGHUP, syscall.SIGUSR1, syscall.SIGUSR2,
+		syscall.SIGTERM, syscall.SIGINT}, infoSignals...)...)
+	defer signal.Stop(sigs)
+	if cfg.Ready != nil {
+		cfg.Ready()
+	}
+
+	var failed atomic.Bool
+	var wg sync.WaitGroup
+	run := func(srcs []source.Source) {
+		defer wg.Done()
+		f := cfg.NewFormatter()
+		for _, src := range srcs {
+			if d.stopping.Load() {
+				return
+			}
+			if err := d.pump(src, f); err != nil {
+				if cfg.Warn != nil && cfg.Warn(err) {
+					cfg.Log.Warnf("%v", err)
+				} else {
+					cfg.Log.Errorf("%v", err)
+					failed.Store(true)
+				}
+			}
+		}
+	}
+	if cfg.Sequential {
+		wg.Add(1)
+		go run(cfg.Sources)
+	} else {
+		for _, s := range cfg.Sources {
+			wg.Add(1)
+			go run([]source.Source{s})
+		}
+	}
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+
+loop:
+	for {
+		select {
+		case <-done:
+			break loop
+		case sig := <-sigs:
+			switch sig {
+			case syscall.SIGHUP, syscall.SIGUSR1:
+				if err := cfg.Sink.Reopen(); err != nil {
+					cfg.Log.Errorf("reopen after %v: %v", sig, err)
+				} else {
+					cfg.Log.Infof("reopened %s on %v", cfg.SinkName, sig)
+				}
+			case syscall.SIGTERM, syscall.SIGINT:
+				cfg.Log.Infof("%v: shutting down", sig)
+				d.stop()
+				select {
+				case <-done:
+				case <-time.After(3 * time.Second):
+					cfg.Log.Warnf("inputs did not stop within 3s; exiting anyway")
+				}
+				break loop
+			default: // SIGUSR2, SIGINFO
+				d.refreshKernelStats()
+				cfg.Log.Infof("statistics: %s", cfg.Stats)
+			}
+		}
+	}
+	d.stop()
+	d.refreshKernelStats()
+	if err := cfg.Sink.Close(); err != nil {
+		cfg.Log.Errorf("%v", err)
+	}
+	if failed.Load() {
+		return ErrFailed
+	}
+	return nil
+}
+
+func (d *Daemon) stop() {
+	if d.stopping.Swap(true) {
+		return
+	}
+	for _, s := range d.cfg.Sources {
+		s.Close()
+	}
+}
+
+func (d *Daemon) refreshKernelStats() {
+	var recv, drop uint64
+	have := false
+	for _, s := range d.cfg.Sources {
+		ss, ok := s.(source.StatsSource)
+		if !ok {
+			continue
+		}
+		st, err := ss.Stats()
+		if err != nil {
+			continue
+		}
+		have = true
+		recv += st.Received
+		drop += st.Dropped
+	}
+	if have {
+		d.cfg.Stats.Received.Store(recv)
+		d.cfg.Stats.Dropped.Store(drop)
+	}
+}
+
+// pump moves every record of one source to the output. It returns nil at
+// the end of the source or on shutdown.
+func (d *Daemon) pump(src source.Source, f format.Formatter) error {
+	st := d.cfg.Stats
+	var (
+		pkt   source.Packet
+		hdr   pflog.Header
+		rec   = format.Record{Pkt: &pkt, Hdr: &hdr}
+		batch = make([]byte, 0, FlushSize+4096)
+		lines uint64
+		read  uint64
+	)
+	flush := func() {
+		st.Read.Add(read)
+		read = 0
+		if len(batch) == 0 {
+			return
+		}
+		if err := d.cfg.Sink.Write(batch); err != nil {
+			st.Lost.Add(lines)
+			d.complain(&d.lostLog, "%v (%d lines lost)", err, lines)
+		} else {
+			st.Written.Add(lines)
+		}
+		batch = batch[:0]
+		lines = 0
+	}
+	defer flush()
+	for !d.stopping.Load() {
+		err := src.Next(&pkt)
+		if err != nil {
+			if err == io.EOF {
+				return nil
+			}
+			var skip *source.SkipError
+			if errors.As(err, &skip) {
+				st.Skipped.Add(1)
+				d.complain(&d.skipLog, "%v", err)
+				continue
+			}
+			if d.stopping.Load() {
+				return nil
+			}
+			return err
+		}
+		read++
+		ip, err := pflog.Decode(pkt.Data, &hdr)
+		if err != nil {
+			st.Malformed.Add(1)
+			d.complain(&d.malLog, "%s: skipped malformed record (%d bytes): %v", src.Name(), len(pkt.Data), err)
+		} else {
+			rec.IP = ip
+			rec.IPWireLen = pkt.WireLen - pflog.HeaderSize(hdr.Length)
+			if rec.IPWireLen < len(ip) {
+				rec.IPWireLen = len(ip)
+			}
+			batch = f.Append(batch, &rec)
+			lines++
+		}
+		if len(batch) >= FlushSize || !src.Pending() {
+			flush()
+		}
+	}
+	return nil
+}
+
+// complain logs through a throttle shared by all goroutines.
+func (d *Daemon) complain(t *throttle, format string, args ...any) {
+	d.logMu.Lock()
+	ok, held := t.allow(time.Now())
+	d.logMu.Unlock()
+	if !ok {
+		return
+	}
+	msg := fmt.Sprintf(format, args...)
+	if held > 0 {
+		msg += fmt.Sprintf(" (and %d more like it not shown)", held)
+	}
+	d.cfg.Log.Warnf("%s", msg)
+}
