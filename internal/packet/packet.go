@@ -1,0 +1,407 @@
+// Package packet summarises the IP packet that follows a pflog header:
+// addresses, protocol, the IP header fields and the first transport
+// header (TCP, UDP, ICMP, ICMPv6), as the structured output formats (JSON,
+// pfSense filterlog), the journald sink and flood control need them.
+//
+// It is a summary decoder, not a printer: Decode fills a caller-owned
+// Summary without allocating, never panics on bad or cut-short input, and
+// marks with Truncated every record whose captured bytes stop before a
+// field it needed (pflogd's default snapshot length of 116 bytes cuts most
+// records).
+package packet
+
+import (
+	"encoding/binary"
+	"net/netip"
+)
+
+// IP protocol numbers used here.
+const (
+	ProtoHopOpts  = 0
+	ProtoICMP     = 1
+	ProtoTCP      = 6
+	ProtoUDP      = 17
+	ProtoRouting  = 43
+	ProtoFragment = 44
+	ProtoESP      = 50
+	ProtoAH       = 51
+	ProtoICMPv6   = 58
+	ProtoNoNext   = 59
+	ProtoDstOpts  = 60
+	ProtoCARP     = 112 // also VRRP
+)
+
+// TCP flag bits as in the TCP header's flags byte.
+const (
+	TCPFin = 0x01
+	TCPSyn = 0x02
+	TCPRst = 0x04
+	TCPPsh = 0x08
+	TCPAck = 0x10
+	TCPUrg = 0x20
+	TCPEce = 0x40
+	TCPCwr = 0x80
+)
+
+// IPv4 flag bits (the top three bits of the fragment field).
+const (
+	FlagReserved = 0x4
+	FlagDF       = 0x2
+	FlagMF       = 0x1
+)
+
+// Summary is what Decode learned about one packet. Fields that the packet
+// does not have, or that were not captured, are zero; the Has* fields and
+// Truncated tell the two apart.
+type Summary struct {
+	Version uint8 // 4 or 6; 0 when the IP header could not be read
+
+	// IP header.
+	HdrLen    int        // IPv4 header length with options; 40 for IPv6 (without extension headers)
+	ExtLen    int        // IPv6 extension headers skipped to reach Proto, in bytes
+	TotalLen  int        // IPv4 total length; IPv6 40 + payload length (as the header says)
+	TOS       uint8      // IPv4 type of service / IPv6 traffic class (ECN in the low two bits)
+	TTL       uint8      // IPv4 time to live / IPv6 hop limit
+	ID        uint32     // IPv4 identification; IPv6 fragment header identification
+	Flags     uint8      // IPv4 flags: FlagReserved, FlagDF, FlagMF (MF also set from an IPv6 fragment header)
+	FragOff   uint32     // fragment offset in bytes
+	Fragment  bool       // the packet is a fragment (offset > 0 or more fragments follow)
+	FlowLabel uint32     // IPv6 flow label
+	Options   bool       // IPv4 header has options / IPv6 has hop-by-hop, routing or destination options
+	NextHdr   uint8      // IPv4 protocol / IPv6 next header of the fixed header (before extension headers)
+	Proto     uint8      // transport protocol after any IPv6 extension headers
+	Src, Dst  netip.Addr // invalid (zero) when not captured
+
+	// Transport header. L4Off is the offset of the transport header in
+	// the ip slice passed to Decode, 0 when there is none (a later
+	// fragment, an unknown protocol, or not captured).
+	L4Off   int
+	L4Cap   int // bytes of the transport header and payload that were captured
+	L4Len   int // transport header and payload length as the IP header says
+	HasL4   bool
+	HasPort bool // SrcPort/DstPort are valid (TCP, UDP)
+	SrcPort uint16
+	DstPort uint16
+
+	// TCP.
+	TCPFlags   uint8
+	HasTCPHdr  bool // flags, seq, ack, window and urgent pointer were captured
+	Seq, Ack   uint32
+	Window     uint16
+	Urgent     uint16
+	TCPHdrLen  int // data offset * 4
+	TCPOptLen  int // option bytes (TCPHdrLen - 20)
+	PayloadLen int // TCP data / UDP payload / ICMP data length, from the IP lengths
+
+	// UDP.
+	UDPLen uint16 // the UDP length field
+
+	// ICMP and ICMPv6.
+	HasICMP  bool
+	ICMPType uint8
+	ICMPCode uint8
+	HasEcho  bool // echo request or reply: ICMPID and ICMPSeq are valid
+	ICMPID   uint16
+	ICMPSeq  uint16
+	ICMPRest uint32 // bytes 4..7 of the ICMP header (id/seq, MTU, gateway, pointer)
+	// The packet an ICMP error quotes (IPv4 or IPv6), when captured.
+	HasInner   bool
+	InnerDst   netip.Addr
+	InnerProto uint8
+	InnerDPort uint16 // 0 unless the quoted TCP/UDP ports were captured
+
+	WireLen   int  // the packet's length on the wire, as given to Decode
+	CapLen    int  // bytes captured (len(ip))
+	Truncated bool // the capture stops before a field Decode needed
+}
+
+// Decode summarises the IP packet ip (as captured, possibly cut short)
+// whose length on the wire was wireLen. It never allocates and never
+// panics; it sets s.Truncated when ip ends before a field it needs.
+func Decode(ip []byte, wireLen int, s *Summary) {
+	*s = Summary{WireLen: wireLen, CapLen: len(ip)}
+	if len(ip) < 1 {
+		s.Truncated = true
+		return
+	}
+	switch ip[0] >> 4 {
+	case 4:
+		decode4(ip, s)
+	case 6:
+		decode6(ip, s)
+	}
+}
+
+func decode4(ip []byte, s *Summary) {
+	if len(ip) < 20 {
+		s.Truncated = true
+		return
+	}
+	s.Version = 4
+	hl := int(ip[0]&0x0f) * 4
+	s.HdrLen = hl
+	s.TOS = ip[1]
+	s.TotalLen = int(binary.BigEndian.Uint16(ip[2:]))
+	s.ID = uint32(binary.BigEndian.Uint16(ip[4:]))
+	off := binary.BigEndian.Uint16(ip[6:])
+	s.Flags = uint8(off >> 13)
+	s.FragOff = uint32(off&0x1fff) * 8
+	s.Fragment = s.FragOff != 0 || s.Flags&FlagMF != 0
+	s.TTL = ip[8]
+	s.NextHdr = ip[9]
+	s.Proto = ip[9]
+	s.Src = netip.AddrFrom4([4]byte(ip[12:16]))
+	s.Dst = netip.AddrFrom4([4]byte(ip[16:20]))
+	if hl < 20 {
+		return // bad header length: nothing after it can be trusted
+	}
+	s.Options = hl > 20
+	if len(ip) < hl {
+		s.Truncated = true
+		return
+	}
+	if s.FragOff != 0 {
+		return // later fragments carry no transport header
+	}
+	l4len := s.TotalLen - hl
+	if s.TotalLen == 0 || l4len < 0 {
+		// TSO or a bogus length: fall back to what the wire had.
+		l4len = max(s.WireLen, len(ip)) - hl
+	}
+	transport(ip, hl, l4len, s)
+}
+
+func decode6(ip []byte, s *Summary) {
+	if len(ip) < 40 {
+		s.Truncated = true
+		return
+	}
+	s.Version = 6
+	s.HdrLen = 40
+	v := binary.BigEndian.Uint32(ip)
+	s.TOS = uint8(v >> 20)
+	s.FlowLabel = v & 0xfffff
+	plen := int(binary.BigEndian.Uint16(ip[4:]))
+	s.TotalLen = 40 + plen
+	s.NextHdr = ip[6]
+	s.TTL = ip[7]
+	s.Src = netip.AddrFrom16([16]byte(ip[8:24]))
+	s.Dst = netip.AddrFrom16([16]byte(ip[24:40]))
+	if plen == 0 {
+		// Jumbogram or TSO: use the wire length.
+		plen = max(s.WireLen, len(ip)) - 40
+	}
+	nh := ip[6]
+	off := 40
+	for range 16 { // bound the chain; real packets have a handful
+		switch nh {
+		case ProtoHopOpts, ProtoRouting, ProtoDstOpts, ProtoFragment, ProtoAH:
+		default:
+			s.Proto = nh
+			s.ExtLen = off - 40
+			if s.Fragment && s.FragOff != 0 {
+				return
+			}
+			transport(ip, off, 40+plen-off, s)
+			return
+		}
+		if len(ip) < off+8 {
+			s.Proto = nh
+			s.ExtLen = off - 40
+			s.Truncated = true
+			return
+		}
+		next := ip[off]
+		var size int
+		switch nh {
+		case ProtoFragment:
+			size = 8
+			fo := binary.BigEndian.Uint16(ip[off+2:])
+			s.FragOff = uint32(fo &^ 7)
+			if fo&1 != 0 {
+				s.Flags |= FlagMF
+			}
+			s.Fragment = s.FragOff != 0 || fo&1 != 0
+			s.ID = binary.BigEndian.Uint32(ip[off+4:])
+		case ProtoAH:
+			size = (int(ip[off+1]) + 2) * 4
+		default:
+			size = (int(ip[off+1]) + 1) * 8
+			s.Options = true
+		}
+		nh = next
+		off += size
+	}
+	s.Proto = nh
+	s.ExtLen = off - 40
+}
+
+// transport decodes the transport header at ip[off:], whose length with
+// payload is l4len according to the IP header.
+func transport(ip []byte, off, l4len int, s *Summary) {
+	if l4len < 0 {
+		l4len = 0
+	}
+	s.L4Len = l4len
+	if off > len(ip) {
+		s.Truncated = true
+		return
+	}
+	b := ip[off:]
+	s.L4Cap = len(b)
+	switch s.Proto {
+	case ProtoTCP:
+		s.L4Off = off
+		if len(b) < 4 {
+			s.Truncated = true
+			return
+		}
+		s.HasL4 = true
+		s.HasPort = true
+		s.SrcPort = binary.BigEndian.Uint16(b)
+		s.DstPort = binary.BigEndian.Uint16(b[2:])
+		if len(b) < 14 {
+			s.Truncated = true
+			return
+		}
+		s.Seq = binary.BigEndian.Uint32(b[4:])
+		s.Ack = binary.BigEndian.Uint32(b[8:])
+		s.TCPHdrLen = int(b[12]>>4) * 4
+		s.TCPFlags = b[13]
+		s.PayloadLen = max(l4len-s.TCPHdrLen, 0)
+		if s.TCPHdrLen > 20 {
+			s.TCPOptLen = s.TCPHdrLen - 20
+		}
+		if len(b) < 20 {
+			s.Truncated = true
+			return
+		}
+		s.HasTCPHdr = true
+		s.Window = binary.BigEndian.Uint16(b[14:])
+		s.Urgent = binary.BigEndian.Uint16(b[18:])
+		if len(b) < s.TCPHdrLen {
+			s.Truncated = true
+		}
+	case ProtoUDP:
+		s.L4Off = off
+		if len(b) < 4 {
+			s.Truncated = true
+			return
+		}
+		s.HasL4 = true
+		s.HasPort = true
+		s.SrcPort = binary.BigEndian.Uint16(b)
+		s.DstPort = binary.BigEndian.Uint16(b[2:])
+		if len(b) < 8 {
+			s.Truncated = true
+			return
+		}
+		s.UDPLen = binary.BigEndian.Uint16(b[4:])
+		s.PayloadLen = max(int(s.UDPLen)-8, 0)
+	case ProtoICMP, ProtoICMPv6:
+		s.L4Off = off
+		if len(b) < 2 {
+			s.Truncated = true
+			return
+		}
+		s.HasL4 = true
+		s.HasICMP = true
+		s.ICMPType = b[0]
+		s.ICMPCode = b[1]
+		s.PayloadLen = max(l4len-8, 0)
+		if len(b) < 8 {
+			s.Truncated = true
+			return
+		}
+		s.ICMPRest = binary.BigEndian.Uint32(b[4:])
+		if isEcho(s.Proto, s.ICMPType) {
+			s.HasEcho = true
+			s.ICMPID = binary.BigEndian.Uint16(b[4:])
+			s.ICMPSeq = binary.BigEndian.Uint16(b[6:])
+		}
+		if isError(s.Proto, s.ICMPType) {
+			inner(b[8:], s)
+		}
+	default:
+		if len(b) > 0 || l4len > 0 {
+			s.L4Off = off
+		}
+	}
+}
+
+// inner decodes the start of the packet an ICMP error quotes.
+func inner(b []byte, s *Summary) {
+	if len(b) < 1 {
+		s.Truncated = true
+		return
+	}
+	var p []byte
+	switch b[0] >> 4 {
+	case 4:
+		if len(b) < 20 {
+			s.Truncated = true
+			return
+		}
+		s.HasInner = true
+		s.InnerDst = netip.AddrFrom4([4]byte(b[16:20]))
+		s.InnerProto = b[9]
+		hl := int(b[0]&0x0f) * 4
+		if hl < 20 || len(b) < hl {
+			return
+		}
+		p = b[hl:]
+	case 6:
+		if len(b) < 40 {
+			s.Truncated = true
+			return
+		}
+		s.HasInner = true
+		s.InnerDst = netip.AddrFrom16([16]byte(b[24:40]))
+		s.InnerProto = b[6]
+		p = b[40:]
+	default:
+		return
+	}
+	if s.InnerProto == ProtoTCP || s.InnerProto == ProtoUDP {
+		if len(p) >= 4 {
+			s.InnerDPort = binary.BigEndian.Uint16(p[2:])
+		}
+	}
+}
+
+func isEcho(proto, typ uint8) bool {
+	if proto == ProtoICMP {
+		return typ == 0 || typ == 8 || typ == 13 || typ == 14
+	}
+	return typ == 128 || typ == 129
+}
+
+func isError(proto, typ uint8) bool {
+	if proto == ProtoICMP {
+		return typ == 3 || typ == 4 || typ == 5 || typ == 11 || typ == 12
+	}
+	return typ >= 1 && typ <= 4
+}
+
+// AppendTCPFlags appends the TCP flags the way tcpdump prints them inside
+// its brackets: "S", "S.", "P.", "F.", "R", "." for a bare ACK, "none" for
+// no flag at all. The order is tcpdump's: F S R P . U E W.
+func AppendTCPFlags(dst []byte, f uint8) []byte {
+	if f == 0 {
+		return append(dst, "none"...)
+	}
+	for i := range tcpFlagOrder {
+		if f&tcpFlagOrder[i].bit != 0 {
+			dst = append(dst, tcpFlagOrder[i].c)
+		}
+	}
+	return dst
+}
+
+var tcpFlagOrder = [...]struct {
+	bit uint8
+	c   byte
+}{
+	{TCPFin, 'F'}, {TCPSyn, 'S'}, {TCPRst, 'R'}, {TCPPsh, 'P'},
+	{TCPAck, '.'}, {TCPUrg, 'U'}, {TCPEce, 'E'}, {TCPCwr, 'W'},
+}
