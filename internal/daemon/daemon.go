@@ -26,6 +26,10 @@ import (
 // the source has more records ready.
 const FlushSize = 128 << 10
 
+// RotationCheck is how often the daemon checks that the log's path still
+// names the file it writes (renamed or deleted without a signal).
+const RotationCheck = 2 * time.Second
+
 // Config is what Run needs: everything already opened.
 type Config struct {
 	// Sources are read in order, one after the other, when Sequential is
@@ -55,6 +59,7 @@ type Daemon struct {
 	malLog   throttle
 	skipLog  throttle
 	lostLog  throttle
+	failing  atomic.Bool // the last write failed
 	logMu    sync.Mutex
 }
 
@@ -112,11 +117,25 @@ func Run(cfg Config) error {
 	done := make(chan struct{})
 	go func() { wg.Wait(); close(done) }()
 
+	var rotations <-chan time.Time
+	if _, ok := cfg.Sink.(output.RotationChecker); ok {
+		t := time.NewTicker(RotationCheck)
+		defer t.Stop()
+		rotations = t.C
+	}
+
 loop:
 	for {
 		select {
 		case <-done:
 			break loop
+		case <-rotations:
+			reopened, err := cfg.Sink.(output.RotationChecker).CheckRotated()
+			if err != nil {
+				d.complain(&d.lostLog, "%v", err)
+			} else if reopened {
+				cfg.Log.Warnf("%s was renamed or deleted without a signal; reopened it", cfg.SinkName)
+			}
 		case sig := <-sigs:
 			switch sig {
 			case syscall.SIGHUP, syscall.SIGUSR1:
@@ -201,10 +220,22 @@ func (d *Daemon) pump(src source.Source, f format.Formatter) error {
 			return
 		}
 		if err := d.cfg.Sink.Write(batch); err != nil {
-			st.Lost.Add(lines)
-			d.complain(&d.lostLog, "%v (%d lines lost)", err, lines)
+			written, lost := uint64(0), lines
+			var sw *output.ShortWriteError
+			if errors.As(err, &sw) {
+				written, lost = uint64(sw.Written), uint64(sw.Lost)
+				d.complain(&d.lostLog, "%v", err)
+			} else {
+				d.complain(&d.lostLog, "%v (%d lines lost)", err, lines)
+			}
+			st.Written.Add(written)
+			st.Lost.Add(lost)
+			d.failing.Store(true)
 		} else {
 			st.Written.Add(lines)
+			if d.failing.Swap(false) {
+				d.cfg.Log.Infof("writing to %s again; %d lines lost so far", d.cfg.SinkName, st.Lost.Load())
+			}
 		}
 		batch = batch[:0]
 		lines = 0
