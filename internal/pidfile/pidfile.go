@@ -58,12 +58,22 @@ func Create(path string) (*File, error) {
 // Path returns the pid file's path.
 func (p *File) Path() string { return p.path }
 
-// Remove deletes the pid file and releases the lock.
+// Fd returns the pid file's descriptor, for limiting its rights.
+func (p *File) Fd() int { return int(p.f.Fd()) }
+
+// Remove deletes the pid file and releases the lock. A daemon that gave
+// up root usually may not delete it from /var/run any more; then the file
+// is emptied through the descriptor still open, so no stale pid is left.
 func (p *File) Remove() error {
 	if p == nil || p.f == nil {
 		return nil
 	}
 	err := os.Remove(p.path)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		if terr := p.f.Truncate(0); terr == nil {
+			err = nil
+		}
+	}
 	p.f.Close()
 	p.f = nil
 	if err != nil && !errors.Is(err, os.ErrNotExist) {

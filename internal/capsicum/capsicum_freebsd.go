@@ -1,0 +1,55 @@
+//go:build freebsd
+
+package capsicum
+
+import (
+	"fmt"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// Limit restricts fd to r.
+func Limit(fd int, r Rights) error {
+	var list []uint64
+	if r&Read != 0 {
+		list = append(list, unix.CAP_READ, unix.CAP_FSTAT, unix.CAP_EVENT)
+	}
+	if r&Append != 0 {
+		list = append(list, unix.CAP_WRITE, unix.CAP_FSTAT, unix.CAP_FTRUNCATE, unix.CAP_EVENT)
+	}
+	if r&Directory != 0 {
+		// openat(O_CREAT|O_WRONLY|O_APPEND) and fstatat of one name.
+		list = append(list, unix.CAP_LOOKUP, unix.CAP_CREATE, unix.CAP_WRITE,
+			unix.CAP_FSTAT, unix.CAP_FSTATAT, unix.CAP_FTRUNCATE)
+	}
+	if r&BPFStats != 0 {
+		list = append(list, unix.CAP_IOCTL)
+	}
+	rights, err := unix.CapRightsInit(list)
+	if err != nil {
+		return fmt.Errorf("capsicum: rights for fd %d: %w", fd, err)
+	}
+	if err := unix.CapRightsLimit(uintptr(fd), rights); err != nil {
+		return fmt.Errorf("capsicum: limit fd %d: %w", fd, err)
+	}
+	if r&BPFStats != 0 {
+		cmds := []uint64{unix.BIOCGSTATS}
+		if _, _, e := unix.Syscall(unix.SYS_CAP_IOCTLS_LIMIT, uintptr(fd),
+			uintptr(unsafe.Pointer(&cmds[0])), uintptr(len(cmds))); e != 0 {
+			return fmt.Errorf("capsicum: limit ioctls on fd %d: %w", fd, e)
+		}
+	}
+	return nil
+}
+
+// Enter enters capability mode. There is no way back.
+func Enter() error {
+	if err := unix.CapEnter(); err != nil {
+		return fmt.Errorf("capsicum: cap_enter: %w", err)
+	}
+	return nil
+}
+
+// Supported reports whether this system has Capsicum.
+func Supported() bool { return true }
