@@ -1,0 +1,402 @@
+package format
+
+import "strconv"
+
+// This file prints ICMP (IPv4) messages the way tcpdump 4.99 does without
+// -v: "ICMP <what>, length <n>". tcpdump builds the whole description
+// before it prints anything, so a message cut short by the snapshot length
+// prints nothing but " [|icmp]". The helpers at the bottom (addresses,
+// numbers, ICMPv6 share them) append without allocating.
+
+// appendICMP appends tcpdump's text after "SRC > DST: " for an ICMP message.
+// b is the captured ICMP bytes (may be truncated), length is the ICMP length
+// from the IP header.
+func appendICMP(dst []byte, b []byte, length int) []byte {
+	if length < 0 {
+		length = 0
+	}
+	// tcpdump never looks past the end the IP header announces.
+	if len(b) > length {
+		b = b[:length]
+	}
+	start := len(dst)
+	dst, ok := appendICMPWhat(dst, b)
+	if !ok {
+		return append(dst[:start], " [|icmp]"...)
+	}
+	dst = append(dst, ", length "...)
+	return strconv.AppendUint(dst, uint64(length), 10)
+}
+
+// icmpUnreach holds the texts for destination unreachable codes that
+// print the quoted packet's destination between a prefix and a suffix.
+var icmpUnreach = [16]struct{ pre, post string }{
+	0:  {"net ", " unreachable"},
+	1:  {"host ", " unreachable"},
+	5:  {"", " unreachable - source route failed"},
+	6:  {"net ", " unreachable - unknown"},
+	7:  {"host ", " unreachable - unknown"},
+	8:  {"", " unreachable - source host isolated"},
+	9:  {"net ", " unreachable - admin prohibited"},
+	10: {"host ", " unreachable - admin prohibited"},
+	11: {"net ", " unreachable - tos prohibited"},
+	12: {"host ", " unreachable - tos prohibited"},
+	13: {"host ", " unreachable - admin prohibited filter"},
+	14: {"host ", " unreachable - host precedence violation"},
+	15: {"host ", " unreachable - precedence cutoff"},
+}
+
+// icmpTypeNames are the types tcpdump names without looking further.
+var icmpTypeNames = [19]string{
+	4:  "source quench",
+	10: "router solicitation",
+	15: "information request",
+	16: "information reply",
+	17: "address mask request",
+}
+
+// Offsets into an ICMP message.
+const (
+	icmpInnerIP  = 8                // quoted IP header of an error message
+	icmpInnerDst = icmpInnerIP + 16 // its destination address
+)
+
+// appendICMPWhat appends "ICMP <what>"; ok is false when the message is
+// too short for what its type needs (tcpdump then prints only [|icmp]).
+func appendICMPWhat(dst []byte, b []byte) ([]byte, bool) {
+	if len(b) < 2 {
+		return dst, false
+	}
+	typ, code := b[0], b[1]
+	dst = append(dst, "ICMP "...)
+	switch typ {
+	case 0, 8:
+		if len(b) < 8 {
+			return dst, false
+		}
+		if typ == 8 {
+			dst = append(dst, "echo request, id "...)
+		} else {
+			dst = append(dst, "echo reply, id "...)
+		}
+		dst = icmpU16(dst, b[4:])
+		dst = append(dst, ", seq "...)
+		dst = icmpU16(dst, b[6:])
+
+	case 3:
+		if len(b) < icmpInnerDst+4 {
+			return dst, false
+		}
+		ipDst := b[icmpInnerDst:]
+		switch code {
+		case 2:
+			dst = icmpAddr4(dst, ipDst)
+			dst = append(dst, " protocol "...)
+			dst = strconv.AppendUint(dst, uint64(b[icmpInnerIP+9]), 10)
+			dst = append(dst, " unreachable"...)
+		case 3:
+			// The port sits after the quoted header as long as that
+			// header claims to be, even when the claim is nonsense.
+			hlen := int(b[icmpInnerIP]&0x0f) * 4
+			ports := icmpInnerIP + hlen
+			if len(b) < ports+4 {
+				return dst, false
+			}
+			dst = icmpAddr4(dst, ipDst)
+			switch proto := b[icmpInnerIP+9]; proto {
+			case 6:
+				dst = append(dst, " tcp port "...)
+				dst = icmpU16(dst, b[ports+2:])
+			case 17:
+				dst = append(dst, " udp port "...)
+				dst = icmpU16(dst, b[ports+2:])
+			default:
+				dst = append(dst, " protocol "...)
+				dst = strconv.AppendUint(dst, uint64(proto), 10)
+				dst = append(dst, " port "...)
+				dst = icmpU16(dst, b[ports+2:])
+			}
+			dst = append(dst, " unreachable"...)
+		case 4:
+			dst = icmpAddr4(dst, ipDst)
+			dst = append(dst, " unreachable - need to frag"...)
+			if mtu := icmpBE16(b[6:]); mtu != 0 {
+				dst = append(dst, " (mtu "...)
+				dst = strconv.AppendUint(dst, uint64(mtu), 10)
+				dst = append(dst, ')')
+			}
+		default:
+			if int(code) < len(icmpUnreach) {
+				t := icmpUnreach[code]
+				dst = append(dst, t.pre...)
+				dst = icmpAddr4(dst, ipDst)
+				dst = append(dst, t.post...)
+				break
+			}
+			dst = icmpAddr4(dst, ipDst)
+			dst = append(dst, " unreachable - #"...)
+			dst = strconv.AppendUint(dst, uint64(code), 10)
+		}
+
+	case 5:
+		if len(b) < icmpInnerDst+4 {
+			return dst, false
+		}
+		switch code {
+		case 0:
+			dst = append(dst, "redirect "...)
+		case 1:
+			dst = append(dst, "redirect "...)
+		case 2, 3:
+			dst = append(dst, "redirect-tos "...)
+		default:
+			dst = append(dst, "redirect-#"...)
+			dst = strconv.AppendUint(dst, uint64(code), 10)
+			dst = append(dst, ' ')
+		}
+		dst = icmpAddr4(dst, b[icmpInnerDst:])
+		switch code {
+		case 0, 2:
+			dst = append(dst, " to net "...)
+		case 1, 3:
+			dst = append(dst, " to host "...)
+		default:
+			dst = append(dst, " to "...)
+		}
+		dst = icmpAddr4(dst, b[4:])
+
+	case 9:
+		return appendICMPRouterAdvert(dst, b)
+
+	case 11:
+		if len(b) < icmpInnerDst+4 {
+			return dst, false
+		}
+		switch code {
+		case 0:
+			dst = append(dst, "time exceeded in-transit"...)
+		case 1:
+			dst = append(dst, "ip reassembly time exceeded"...)
+		default:
+			dst = append(dst, "time exceeded-#"...)
+			dst = strconv.AppendUint(dst, uint64(code), 10)
+		}
+
+	case 12:
+		if code != 0 {
+			dst = append(dst, "parameter problem - code "...)
+			dst = strconv.AppendUint(dst, uint64(code), 10)
+			break
+		}
+		if len(b) < 5 {
+			return dst, false
+		}
+		dst = append(dst, "parameter problem - octet "...)
+		dst = strconv.AppendUint(dst, uint64(b[4]), 10)
+
+	case 13:
+		if len(b) < 8 {
+			return dst, false
+		}
+		dst = append(dst, "time stamp query id "...)
+		dst = icmpU16(dst, b[4:])
+		dst = append(dst, " seq "...)
+		dst = icmpU16(dst, b[6:])
+
+	case 14:
+		if len(b) < 20 {
+			return dst, false
+		}
+		dst = append(dst, "time stamp reply id "...)
+		dst = icmpU16(dst, b[4:])
+		dst = append(dst, " seq "...)
+		dst = icmpU16(dst, b[6:])
+		dst = append(dst, ": org "...)
+		dst = appendICMPTime(dst, icmpBE32(b[8:]))
+		dst = append(dst, ", recv "...)
+		dst = appendICMPTime(dst, icmpBE32(b[12:]))
+		dst = append(dst, ", xmit "...)
+		dst = appendICMPTime(dst, icmpBE32(b[16:]))
+
+	case 18:
+		if len(b) < 12 {
+			return dst, false
+		}
+		dst = append(dst, "address mask is 0x"...)
+		dst = icmpHex(dst, uint64(icmpBE32(b[8:])), 8)
+
+	default:
+		if int(typ) < len(icmpTypeNames) && icmpTypeNames[typ] != "" {
+			dst = append(dst, icmpTypeNames[typ]...)
+			break
+		}
+		dst = append(dst, "type-#"...)
+		dst = strconv.AppendUint(dst, uint64(typ), 10)
+	}
+	return dst, true
+}
+
+// appendICMPRouterAdvert appends an RFC 1256 router advertisement:
+// "router advertisement lifetime 30:00 2: {10.0.0.1 0} {10.0.0.2 5}".
+func appendICMPRouterAdvert(dst []byte, b []byte) ([]byte, bool) {
+	if len(b) < 8 {
+		return dst, false
+	}
+	dst = append(dst, "router advertisement lifetime "...)
+	lt := uint64(icmpBE16(b[6:]))
+	switch {
+	case lt < 60:
+		dst = strconv.AppendUint(dst, lt, 10)
+	case lt < 3600:
+		dst = strconv.AppendUint(dst, lt/60, 10)
+		dst = append(dst, ':')
+		dst = icmpDec(dst, lt%60, 2)
+	default:
+		dst = strconv.AppendUint(dst, lt/3600, 10)
+		dst = append(dst, ':')
+		dst = icmpDec(dst, lt%3600/60, 2)
+		dst = append(dst, ':')
+		dst = icmpDec(dst, lt%60, 2)
+	}
+	num := int(b[4])
+	dst = append(dst, ' ')
+	dst = strconv.AppendUint(dst, uint64(num), 10)
+	dst = append(dst, ':')
+	if size := b[5]; size != 2 {
+		dst = append(dst, " [size "...)
+		dst = strconv.AppendUint(dst, uint64(size), 10)
+		return append(dst, ']'), true
+	}
+	for i, off := 0, 8; i < num; i, off = i+1, off+8 {
+		if len(b) < off+8 {
+			return dst, false
+		}
+		dst = append(dst, " {"...)
+		dst = icmpAddr4(dst, b[off:])
+		dst = append(dst, ' ')
+		dst = strconv.AppendUint(dst, uint64(icmpBE32(b[off+4:])), 10)
+		dst = append(dst, '}')
+	}
+	return dst, true
+}
+
+// appendICMPTime appends milliseconds since midnight UTC as
+// "hh:mm:ss.mmm" (hours are not wrapped, as in tcpdump).
+func appendICMPTime(dst []byte, ms uint32) []byte {
+	sec := uint64(ms / 1000)
+	dst = icmpDec(dst, sec/3600, 2)
+	dst = append(dst, ':')
+	dst = icmpDec(dst, sec/60%60, 2)
+	dst = append(dst, ':')
+	dst = icmpDec(dst, sec%60, 2)
+	dst = append(dst, '.')
+	return icmpDec(dst, uint64(ms%1000), 3)
+}
+
+func icmpBE16(b []byte) uint16 { return uint16(b[0])<<8 | uint16(b[1]) }
+
+func icmpBE32(b []byte) uint32 {
+	return uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
+}
+
+// appendU16 appends the big-endian 16-bit number at b[0:2] in decimal.
+func icmpU16(dst []byte, b []byte) []byte {
+	return strconv.AppendUint(dst, uint64(icmpBE16(b)), 10)
+}
+
+// appendDec appends v in decimal, zero-padded to at least width digits
+// (printf's "%0*u").
+func icmpDec(dst []byte, v uint64, width int) []byte {
+	var buf [20]byte
+	i := len(buf)
+	for v >= 10 || width > 1 {
+		i--
+		buf[i] = byte('0' + v%10)
+		v /= 10
+		width--
+	}
+	i--
+	buf[i] = byte('0' + v)
+	return append(dst, buf[i:]...)
+}
+
+const icmpHexDigits = "0123456789abcdef"
+
+// appendHex appends v in lower-case hex, zero-padded to at least width
+// digits (printf's "%0*x"; width 0 or 1 is plain "%x").
+func icmpHex(dst []byte, v uint64, width int) []byte {
+	var buf [16]byte
+	i := len(buf)
+	for v >= 16 || width > 1 {
+		i--
+		buf[i] = icmpHexDigits[v&0xf]
+		v >>= 4
+		width--
+	}
+	i--
+	buf[i] = icmpHexDigits[v]
+	return append(dst, buf[i:]...)
+}
+
+// icmpAddr4 appends the IPv4 address at b[0:4] in dotted-quad form.
+func icmpAddr4(dst []byte, b []byte) []byte {
+	_ = b[3]
+	for i := 0; i < 4; i++ {
+		if i > 0 {
+			dst = append(dst, '.')
+		}
+		dst = strconv.AppendUint(dst, uint64(b[i]), 10)
+	}
+	return dst
+}
+
+// icmpAddr6 appends the IPv6 address at b[0:16] as tcpdump's addrtostr6
+// does: the first longest run of two or more zero groups becomes "::",
+// and ::a.b.c.d and ::ffff:a.b.c.d keep the IPv4 address in dotted form.
+func icmpAddr6(dst []byte, b []byte) []byte {
+	_ = b[15]
+	var w [8]uint16
+	for i := range w {
+		w[i] = uint16(b[2*i])<<8 | uint16(b[2*i+1])
+	}
+	best, bestLen, cur, curLen := -1, 0, -1, 0
+	for i, v := range w {
+		if v == 0 {
+			if cur < 0 {
+				cur, curLen = i, 1
+			} else {
+				curLen++
+			}
+			continue
+		}
+		if cur >= 0 && (best < 0 || curLen > bestLen) {
+			best, bestLen = cur, curLen
+		}
+		cur = -1
+	}
+	if cur >= 0 && (best < 0 || curLen > bestLen) {
+		best, bestLen = cur, curLen
+	}
+	if best >= 0 && bestLen < 2 {
+		best = -1
+	}
+	for i := 0; i < 8; i++ {
+		if best >= 0 && i >= best && i < best+bestLen {
+			if i == best {
+				dst = append(dst, ':')
+			}
+			continue
+		}
+		if i != 0 {
+			dst = append(dst, ':')
+		}
+		if i == 6 && best == 0 && (bestLen == 6 || bestLen == 5 && w[5] == 0xffff) {
+			return icmpAddr4(dst, b[12:])
+		}
+		dst = icmpHex(dst, uint64(w[i]), 0)
+	}
+	if best >= 0 && best+bestLen == 8 {
+		dst = append(dst, ':')
+	}
+	return dst
+}
