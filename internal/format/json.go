@@ -1,0 +1,253 @@
+package format
+
+import (
+	"strconv"
+	"time"
+	"unicode/utf8"
+
+	"github.com/pfasciilogd/pfasciilogd/internal/packet"
+	"github.com/pfasciilogd/pfasciilogd/internal/pflog"
+)
+
+// JSON is the -format json formatter: one JSON object per line, written
+// by hand into the caller's buffer (no encoding/json, no allocation per
+// record). The field names below are a stable interface; new fields may
+// be added, existing ones are never renamed or retyped.
+//
+// Always present:
+//
+//	timestamp        string  capture time, local, RFC 3339 with µs: "2025-11-21T11:16:42.123456+01:00"
+//	rule             number  pf rule number
+//	subrule          number  rule number inside the anchor; null outside anchors
+//	anchor           string  anchor (ruleset) name; null outside anchors
+//	ridentifier      number  rule's ridentifier (FreeBSD >= 13.1); 0 when none
+//	uid              number  socket owner's uid; null when pf knew none
+//	action           string  FreeBSD's word: pass, block, scrub, nat, rdr, match, ...; "unknown" for values pf does not define
+//	reason           string  FreeBSD's word: match, bad-offset, fragment, short, state-mismatch, ...; "unknown" likewise
+//	direction        string  in, out, in/out (fwd on OpenBSD); "unknown" likewise
+//	interface        string  interface name
+//	af               string  address family from the pflog header: inet, inet6, or "unknown"
+//	ip_version       number  4 or 6 from the packet; 0 when the IP header was not captured
+//	wire_length      number  IP packet length on the wire (pflog header excluded)
+//	captured_length  number  IP packet bytes captured
+//	truncated        bool    the capture ended before a field the decoder needed
+//
+// Present when the IP header was captured:
+//
+//	src, dst         string  addresses (IPv6 in RFC 5952 form)
+//	proto_num        number  transport protocol number (after IPv6 extension headers)
+//	proto            string  its name (tcp, udp, icmp, icmp6, igmp, gre, esp, ah, carp, sctp, ...); null when unnamed
+//	length           number  IP length from the header (IPv4 total length, IPv6 40 + payload length)
+//	ttl              number  TTL / hop limit
+//	tos              number  TOS / traffic class
+//	ip_id            number  IPv4 identification or IPv6 fragment identification
+//	fragment         bool    the packet is a fragment
+//	frag_offset      number  fragment offset in bytes
+//	ip_options       bool    IPv4 options or IPv6 hop-by-hop/routing/destination options present
+//	flow_label       number  IPv6 only
+//
+// Present when the transport header was captured (far enough):
+//
+//	sport, dport     number  TCP and UDP ports
+//	tcp_flags        string  tcpdump's letters: "S", "S.", "P.", "F.", "R", ".", "none"
+//	tcp_seq, tcp_ack, tcp_win, tcp_urg  number  (when the whole fixed TCP header was captured)
+//	payload_length   number  TCP data / UDP payload / ICMP data length, from the IP lengths
+//	icmp_type, icmp_code  number  ICMP and ICMPv6
+//	icmp_id, icmp_seq     number  echo and timestamp messages
+//
+// Strings are escaped so that every line is valid JSON whatever bytes an
+// interface or anchor name holds: quotes, backslashes and control bytes
+// as \" \\ \uXXXX, bytes that are not UTF-8 as \ufffd.
+type JSON struct {
+	ts Timestamper
+	s  packet.Summary
+}
+
+// NewJSON returns a JSON formatter that prints times in loc.
+func NewJSON(loc *time.Location) *JSON {
+	return &JSON{ts: Timestamper{Loc: loc}}
+}
+
+// Summary returns the packet summary of the last record Append formatted.
+// It is valid until the next Append; sinks that want structured fields
+// (journald) can use it instead of decoding the packet again.
+func (j *JSON) Summary() *packet.Summary { return &j.s }
+
+// Append implements Formatter.
+func (j *JSON) Append(dst []byte, r *Record) []byte {
+	s := &j.s
+	packet.Decode(r.IP, r.IPWireLen, s)
+	h := r.Hdr
+	dst = append(dst, `{"timestamp":"`...)
+	dst = j.ts.Append(dst, r.Pkt.Sec, r.Pkt.Nsec)
+	dst = append(dst, `","rule":`...)
+	dst = strconv.AppendUint(dst, uint64(h.RuleNr), 10)
+	if h.InAnchor() {
+		dst = append(dst, `,"subrule":`...)
+		dst = strconv.AppendUint(dst, uint64(h.SubRuleNr), 10)
+		dst = append(dst, `,"anchor":`...)
+		dst = AppendJSONString(dst, h.Anchor())
+	} else {
+		dst = append(dst, `,"subrule":null,"anchor":null`...)
+	}
+	dst = append(dst, `,"ridentifier":`...)
+	dst = strconv.AppendUint(dst, uint64(h.RIdentifier), 10)
+	if h.UID == pflog.NoUID {
+		dst = append(dst, `,"uid":null`...)
+	} else {
+		dst = append(dst, `,"uid":`...)
+		dst = strconv.AppendUint(dst, uint64(h.UID), 10)
+	}
+	dst = append(dst, `,"action":"`...)
+	dst = append(dst, orUnknown(pflog.ActionWord(h.Layout, h.Action))...)
+	dst = append(dst, `","reason":"`...)
+	dst = append(dst, orUnknown(pflog.ReasonWord(h.Layout, h.Reason))...)
+	dst = append(dst, `","direction":"`...)
+	dst = append(dst, orUnknown(pflog.DirWord(h.Layout, h.Dir))...)
+	dst = append(dst, `","interface":`...)
+	dst = AppendJSONString(dst, h.Interface())
+	dst = append(dst, `,"af":"`...)
+	dst = append(dst, AFWord(h.AF)...)
+	dst = append(dst, `","ip_version":`...)
+	dst = strconv.AppendUint(dst, uint64(s.Version), 10)
+	if s.Version != 0 {
+		dst = append(dst, `,"src":"`...)
+		dst = s.Src.AppendTo(dst)
+		dst = append(dst, `","dst":"`...)
+		dst = s.Dst.AppendTo(dst)
+		dst = append(dst, `","proto_num":`...)
+		dst = strconv.AppendUint(dst, uint64(s.Proto), 10)
+		if name := ProtoName(s.Proto); name != "" {
+			dst = append(dst, `,"proto":"`...)
+			dst = append(dst, name...)
+			dst = append(dst, '"')
+		} else {
+			dst = append(dst, `,"proto":null`...)
+		}
+		dst = appendField(dst, `,"length":`, uint64(s.TotalLen))
+		dst = appendField(dst, `,"ttl":`, uint64(s.TTL))
+		dst = appendField(dst, `,"tos":`, uint64(s.TOS))
+		dst = appendField(dst, `,"ip_id":`, uint64(s.ID))
+		dst = appendBool(dst, `,"fragment":`, s.Fragment)
+		dst = appendField(dst, `,"frag_offset":`, uint64(s.FragOff))
+		dst = appendBool(dst, `,"ip_options":`, s.Options)
+		if s.Version == 6 {
+			dst = appendField(dst, `,"flow_label":`, uint64(s.FlowLabel))
+		}
+	}
+	if s.HasPort {
+		dst = appendField(dst, `,"sport":`, uint64(s.SrcPort))
+		dst = appendField(dst, `,"dport":`, uint64(s.DstPort))
+	}
+	if s.Proto == packet.ProtoTCP && s.TCPHdrLen != 0 {
+		dst = append(dst, `,"tcp_flags":"`...)
+		dst = packet.AppendTCPFlags(dst, s.TCPFlags)
+		dst = append(dst, '"')
+		if s.HasTCPHdr {
+			dst = appendField(dst, `,"tcp_seq":`, uint64(s.Seq))
+			dst = appendField(dst, `,"tcp_ack":`, uint64(s.Ack))
+			dst = appendField(dst, `,"tcp_win":`, uint64(s.Window))
+			dst = appendField(dst, `,"tcp_urg":`, uint64(s.Urgent))
+		}
+		dst = appendField(dst, `,"payload_length":`, uint64(s.PayloadLen))
+	}
+	if s.Proto == packet.ProtoUDP && s.UDPLen != 0 {
+		dst = appendField(dst, `,"payload_length":`, uint64(s.PayloadLen))
+	}
+	if s.HasICMP {
+		dst = appendField(dst, `,"icmp_type":`, uint64(s.ICMPType))
+		dst = appendField(dst, `,"icmp_code":`, uint64(s.ICMPCode))
+		if s.HasEcho {
+			dst = appendField(dst, `,"icmp_id":`, uint64(s.ICMPID))
+			dst = appendField(dst, `,"icmp_seq":`, uint64(s.ICMPSeq))
+		}
+		dst = appendField(dst, `,"payload_length":`, uint64(s.PayloadLen))
+	}
+	dst = appendField(dst, `,"wire_length":`, uint64(max(r.IPWireLen, 0)))
+	dst = appendField(dst, `,"captured_length":`, uint64(len(r.IP)))
+	dst = appendBool(dst, `,"truncated":`, s.Truncated)
+	return append(dst, "}\n"...)
+}
+
+func appendField(dst []byte, name string, v uint64) []byte {
+	dst = append(dst, name...)
+	return strconv.AppendUint(dst, v, 10)
+}
+
+func appendBool(dst []byte, name string, v bool) []byte {
+	dst = append(dst, name...)
+	if v {
+		return append(dst, "true"...)
+	}
+	return append(dst, "false"...)
+}
+
+func orUnknown(w string) string {
+	if w == "" {
+		return "unknown"
+	}
+	return w
+}
+
+// AFWord returns "inet" or "inet6" for a pflog address family, or
+// "unknown".
+func AFWord(af uint8) string {
+	switch {
+	case af == pflog.AFInet:
+		return "inet"
+	case pflog.IsIPv6AF(af):
+		return "inet6"
+	}
+	return "unknown"
+}
+
+const hexDigits = "0123456789abcdef"
+
+// AppendJSONString appends b as a quoted JSON string: valid UTF-8 is kept,
+// '"' and '\\' are escaped, control bytes (and DEL) become \u00XX, and
+// bytes that are not UTF-8 become \ufffd. It never allocates.
+func AppendJSONString(dst []byte, b []byte) []byte {
+	dst = append(dst, '"')
+	for i := 0; i < len(b); {
+		c := b[i]
+		if c < utf8.RuneSelf {
+			switch {
+			case c == '"' || c == '\\':
+				dst = append(dst, '\\', c)
+			case c < 0x20 || c == 0x7f:
+				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			default:
+				dst = append(dst, c)
+			}
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && n == 1 {
+			dst = append(dst, `\ufffd`...)
+		} else if r == '\u2028' || r == '\u2029' {
+			// Valid JSON, but JavaScript-based readers choke on them.
+			dst = append(dst, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
+		} else {
+			dst = append(dst, b[i:i+n]...)
+		}
+		i += n
+	}
+	return append(dst, '"')
+}
+
+// ProtoName returns a short lower-case name for an IP protocol number, as
+// FreeBSD's /etc/protocols spells it (ICMPv6 as "icmp6", like tcpdump and
+// pf.conf), or "" for a number without one here.
+func ProtoName(p uint8) string {
+	return protoNames[p]
+}
+
+var protoNames = [256]string{
+	0: "hopopt", 1: "icmp", 2: "igmp", 3: "ggp", 4: "ipencap", 5: "st2", 6: "tcp", 8: "egp",
+	9: "igp", 17: "udp", 27: "rdp", 29: "iso-tp4", 33: "dccp", 41: "ipv6", 43: "ipv6-route",
+	44: "ipv6-frag", 46: "rsvp", 47: "gre", 50: "esp", 51: "ah", 58: "icmp6", 59: "ipv6-nonxt",
+	60: "ipv6-opts", 88: "eigrp", 89: "ospf", 94: "ipip", 97: "etherip", 98: "encap", 103: "pim",
+	108: "ipcomp", 112: "carp", 113: "pgm", 115: "l2tp", 124: "isis", 132: "sctp", 135: "mobility-header",
+	136: "udplite", 137: "mpls-in-ip", 139: "hip", 140: "shim6", 240: "pfsync",
+}
