@@ -1,7 +1,714 @@
 package format
 
-// AppendPacket appends tcpdump's text for an IP packet. PLACEHOLDER: the
-// real printer is being written (IPv4/IPv6/TCP/UDP/ICMP/ICMPv6).
+// The packet printer: what tcpdump 4.99 prints with -n -e -S (no -v) for
+// the IP packet inside a pflog record.
+//
+// The printer follows tcpdump's control flow closely, because the text of
+// malformed and truncated packets depends on it. tcpdump stops at the
+// first read past the captured data (a longjmp) and prints " [|proto]",
+// proto being the protocol whose printer was running; here every step
+// returns false instead and AppendPacket appends that marker.
+//
+// Helpers shared with the ICMP and ICMPv6 printers (icmp.go, icmp6.go):
+//
+//	appendAddr4(dst, b []byte) []byte
+//		appends the IPv4 address in b[0:4] in dotted-quad form.
+//	appendAddr6(dst, b []byte) []byte
+//		appends the IPv6 address in b[0:16] the way tcpdump prints it:
+//		RFC 5952 compression ("2001:db8::1"), except that an address
+//		with exactly six leading zero words ("::1.2.3.4") or an
+//		IPv4-mapped one ("::ffff:1.2.3.4") ends in dotted-quad form.
+//	appendUint(dst, v) / appendXint(dst, v) / appendHex2(dst, c)
+//		decimal, lower-case hexadecimal and two-digit hex, no allocation.
+//	appendIPPacket(dst, b []byte, length int) ([]byte, bool)
+//		prints a quoted (embedded) IPv4 or IPv6 packet as tcpdump's
+//		ip_print/ip6_print do; false means the capture ended, and the
+//		caller appends its own " [|proto]" marker.
+//
+// None of them allocate; callers pass slices of the captured bytes and
+// must make sure b is long enough for the addresses.
+
+import "strconv"
+
+// IP protocol numbers used by the printer.
+const (
+	protoHopOpts  = 0
+	protoICMP     = 1
+	protoIGMP     = 2
+	protoIPIP     = 4
+	protoTCP      = 6
+	protoEGP      = 8
+	protoPIGP     = 9
+	protoUDP      = 17
+	protoDCCP     = 33
+	protoIPv6     = 41
+	protoRouting  = 43
+	protoFragment = 44
+	protoRSVP     = 46
+	protoGRE      = 47
+	protoESP      = 50
+	protoAH       = 51
+	protoMobile   = 55
+	protoICMPv6   = 58
+	protoNone     = 59
+	protoDstOpts  = 60
+	protoMobOld   = 62
+	protoND       = 77
+	protoEIGRP    = 88
+	protoOSPF     = 89
+	protoPIM      = 103
+	protoIPComp   = 108
+	protoVRRP     = 112
+	protoPGM      = 113
+	protoSCTP     = 132
+	protoMobility = 135
+	protoEther    = 143
+)
+
+// AppendPacket appends what tcpdump -n -e -S prints for the IP packet of
+// a pflog record, after "rule ...: block in on IF: ". ip is the packet as
+// captured (it may be cut short by the snapshot length); wireLen is its
+// length on the wire. IPv4 and IPv6 are told apart by the version nibble.
+// It never allocates beyond growing dst and never panics.
 func AppendPacket(dst []byte, ip []byte, wireLen int) []byte {
-	return append(dst, "[|ip]"...)
+	if wireLen < 0 {
+		wireLen = 0
+	}
+	p := printer{b: dst}
+	if !p.ipN(ip, wireLen) {
+		p.trunc()
+	}
+	return p.b
+}
+
+// appendIPPacket prints an embedded IPv4 or IPv6 packet (the version
+// nibble decides). It reports false when the captured bytes ran out; the
+// caller then prints its own truncation marker.
+func appendIPPacket(dst []byte, b []byte, length int) ([]byte, bool) {
+	p := printer{b: dst}
+	ok := p.ipN(b, length)
+	return p.b, ok
+}
+
+// printer is the state of one packet print: the output and the name of
+// the protocol being printed, which a truncation marker names.
+type printer struct {
+	b     []byte
+	proto string
+}
+
+// trunc appends tcpdump's truncation marker " [|proto]".
+func (p *printer) trunc() {
+	p.b = append(p.b, " [|"...)
+	p.b = append(p.b, p.proto...)
+	p.b = append(p.b, ']')
+}
+
+func (p *printer) s(s string) { p.b = append(p.b, s...) }
+
+func (p *printer) u(v uint64) { p.b = strconv.AppendUint(p.b, v, 10) }
+
+func (p *printer) invalid() { p.b = append(p.b, " (invalid)"...) }
+
+// ipN dispatches on the version nibble.
+func (p *printer) ipN(b []byte, length int) bool {
+	p.proto = "ip"
+	if len(b) == 0 {
+		return false
+	}
+	switch b[0] >> 4 {
+	case 4:
+		return p.ip4(b, length)
+	case 6:
+		return p.ip6(b, length)
+	}
+	p.s("IP")
+	p.u(uint64(b[0] >> 4))
+	p.invalid()
+	return true
+}
+
+func rd16(b []byte) int { return int(b[0])<<8 | int(b[1]) }
+func rd32(b []byte) uint32 {
+	return uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
+}
+func rd64(b []byte) uint64 { return uint64(rd32(b))<<32 | uint64(rd32(b[4:])) }
+
+// isL4 reports whether tcpdump leaves printing the addresses to the
+// transport printer (which prints them with ports).
+func isL4(proto byte) bool {
+	return proto == protoTCP || proto == protoUDP || proto == protoSCTP || proto == protoDCCP
+}
+
+// ip4 is tcpdump's ip_print with -e (no "IP " prefix) and without -v.
+func (p *printer) ip4(b []byte, length int) bool {
+	p.proto = "ip"
+	if len(b) < 20 {
+		return false
+	}
+	if length < 20 {
+		p.s("truncated-ip ")
+		p.u(uint64(length))
+		return true
+	}
+	hlen := int(b[0]&0x0f) * 4
+	if hlen < 20 {
+		p.s("bad-hlen ")
+		p.u(uint64(hlen))
+		return true
+	}
+	total := rd16(b[2:])
+	if length < total {
+		p.s("truncated-ip - ")
+		p.u(uint64(total - length))
+		p.s(" bytes missing! ")
+	}
+	if total < hlen {
+		p.s("bad-len ")
+		p.u(uint64(total))
+		return true
+	}
+	if len(b) > total {
+		b = b[:total] // the snapshot ends with the IP datagram
+	}
+	off := rd16(b[6:])
+	proto := b[9]
+	if off&0x1fff != 0 {
+		p.addrs4(b)
+		p.s(": ip-proto-")
+		p.u(uint64(proto))
+		return true
+	}
+	if !isL4(proto) {
+		p.addrs4(b)
+		p.s(": ")
+	}
+	if len(b) < hlen {
+		p.s(" [remaining caplen(")
+		p.u(uint64(len(b)))
+		p.s(") < header length(")
+		p.u(uint64(hlen))
+		p.s(")]")
+		return false
+	}
+	return p.demux(b[hlen:], total-hlen, 4, off&0x2000 != 0, b, proto)
+}
+
+// addrs4 appends "SRC > DST" of an IPv4 header (b has at least 20 bytes).
+func (p *printer) addrs4(b []byte) {
+	p.b = appendAddr4(p.b, b[12:16])
+	p.s(" > ")
+	p.b = appendAddr4(p.b, b[16:20])
+}
+
+// addrs6 appends "SRC > DST" of an IPv6 header (b has at least 40 bytes).
+func (p *printer) addrs6(b []byte) {
+	p.b = appendAddr6(p.b, b[8:24])
+	p.s(" > ")
+	p.b = appendAddr6(p.b, b[24:40])
+}
+
+// ip6 is tcpdump's ip6_print with -e and without -v.
+func (p *printer) ip6(b []byte, length int) bool {
+	p.proto = "ip6"
+	if len(b) < 40 {
+		return false
+	}
+	if length < 40 {
+		p.s("truncated-ip6 ")
+		p.u(uint64(length))
+		return true
+	}
+	payloadLen := rd16(b[4:])
+	var total int
+	if payloadLen != 0 {
+		total = payloadLen + 40
+		if length < total {
+			p.s("truncated-ip6 - ")
+			p.u(uint64(total - length))
+			p.s(" bytes missing!")
+		}
+	} else {
+		total = length + 40 // tcpdump's (odd) arithmetic, kept
+	}
+	if len(b) > total {
+		b = b[:total]
+	}
+	nh := b[6]
+	ph := 255
+	cp, advance := 0, 40
+	left := total
+	totalAdvance := 0
+	foundExt, foundHBH, fragmented := false, false, false
+	for cp < len(b) && advance > 0 {
+		if left < advance {
+			return false
+		}
+		cp += advance
+		left -= advance
+		totalAdvance += advance
+		if cp == 40 && !isL4(nh) {
+			p.addrs6(b)
+			p.s(": ")
+		}
+		rest := b[min(cp, len(b)):]
+		switch nh {
+		case protoHopOpts:
+			if foundHBH {
+				p.s("[The Hop-by-Hop Options header was already found]")
+				p.invalid()
+				return true
+			}
+			if ph != 255 {
+				p.s("[The Hop-by-Hop Options header don't follow the IPv6 header]")
+				p.invalid()
+				return true
+			}
+			adv, ok := p.hbh(rest)
+			if !ok {
+				return false
+			}
+			if payloadLen == 0 {
+				// Jumbograms are not printed; tcpdump demands one here.
+				p.s("[No valid Jumbo Payload Hop-by-Hop option found]")
+				p.invalid()
+				return true
+			}
+			if adv < 0 {
+				return true
+			}
+			advance = adv
+			foundExt, foundHBH = true, true
+			nh = rest[0]
+		case protoDstOpts:
+			adv, ok := p.dstopts(rest)
+			if !ok {
+				return false
+			}
+			if adv < 0 {
+				return true
+			}
+			advance = adv
+			foundExt = true
+			nh = rest[0]
+		case protoFragment:
+			adv, ok := p.frag6(rest, cp, payloadLen)
+			if !ok {
+				return false
+			}
+			if adv < 0 || len(b) <= cp+adv {
+				return true
+			}
+			advance = adv
+			foundExt, fragmented = true, true
+			nh = rest[0]
+		case protoMobility, protoMobOld:
+			return p.mobility(rest)
+		case protoRouting:
+			if len(rest) < 1 {
+				return false
+			}
+			adv, ok := p.rt6(rest)
+			if !ok {
+				return false
+			}
+			if adv < 0 {
+				return true
+			}
+			advance = adv
+			foundExt = true
+			nh = rest[0]
+		default:
+			plen := left
+			if payloadLen == 0 {
+				if foundExt {
+					return false
+				}
+				b = b[:40]
+				plen = 0
+				rest = b[40:]
+			}
+			return p.demux(rest, plen, 6, fragmented, b, nh)
+		}
+		ph = int(nh)
+		p.proto = "ip6"
+	}
+	return true
+}
+
+// hbh prints a hop-by-hop options header ("HBH "). adv < 0 means tcpdump
+// stopped after printing a marker.
+func (p *printer) hbh(b []byte) (adv int, ok bool) {
+	p.proto = "hbhopt"
+	if len(b) < 2 {
+		return 0, false
+	}
+	n := (int(b[1]) + 1) << 3
+	if len(b) < n {
+		p.trunc()
+		return -1, true
+	}
+	p.s("HBH ")
+	if !p.ip6opts(b[2:n]) {
+		p.trunc()
+		return -1, true
+	}
+	return n, true
+}
+
+// dstopts prints a destination options header ("DSTOPT ").
+func (p *printer) dstopts(b []byte) (adv int, ok bool) {
+	p.proto = "dstopt"
+	if len(b) < 2 {
+		return 0, false
+	}
+	n := (int(b[1]) + 1) << 3
+	if len(b) < n {
+		p.trunc()
+		return -1, true
+	}
+	p.s("DSTOPT ")
+	return n, true
+}
+
+// ip6opts checks hop-by-hop options the way tcpdump does without -v: it
+// prints only what is wrong. False means a bad option ended the header.
+func (p *printer) ip6opts(b []byte) bool {
+	n := len(b)
+	for i := 0; i < n; {
+		optlen := 1
+		if b[i] != 0 {
+			if i+1 >= n {
+				return false
+			}
+			optlen = int(b[i+1]) + 2
+		}
+		if i+optlen > n {
+			return false
+		}
+		switch b[i] {
+		case 0: // pad1
+		case 1: // padN
+			if n-i < 2 {
+				p.s("(padn: trunc)")
+				return false
+			}
+		case 5: // router alert
+			if n-i < 4 {
+				p.s("(rtalert: trunc)")
+				return false
+			}
+			if b[i+1] != 2 {
+				p.s("(rtalert: invalid len ")
+				p.u(uint64(b[i+1]))
+				p.s(")")
+				return false
+			}
+		case 0xc2: // jumbo payload
+			if n-i < 6 {
+				p.s("(jumbo: trunc)")
+				return false
+			}
+			if b[i+1] != 4 {
+				p.s("(jumbo: invalid len ")
+				p.u(uint64(b[i+1]))
+				p.s(")")
+				return false
+			}
+		case 0xc9: // home address
+			if n-i < 18 {
+				p.s("(homeaddr: trunc)")
+				return false
+			}
+			if b[i+1] < 16 {
+				p.s("(homeaddr: invalid len ")
+				p.u(uint64(b[i+1]))
+				p.s(")")
+				return false
+			}
+		default:
+			if n-i < 2 {
+				p.s("(type ")
+				p.u(uint64(b[i]))
+				p.s(": trunc)")
+				return false
+			}
+		}
+		i += optlen
+	}
+	return true
+}
+
+// frag6 prints a fragment header: "frag (OFF|LEN) " for a first fragment
+// (adv 8), "frag (OFF|LEN)" and adv -1 for a later one. cp is the
+// header's offset in the IPv6 packet.
+func (p *printer) frag6(b []byte, cp, payloadLen int) (adv int, ok bool) {
+	p.proto = "frag6"
+	if len(b) < 4 {
+		return 0, false
+	}
+	off := rd16(b[2:]) & 0xfff8
+	p.s("frag (")
+	p.u(uint64(off))
+	p.s("|")
+	// size_t arithmetic in tcpdump: a negative result wraps.
+	p.u(uint64(40+payloadLen) - uint64(cp) - 8)
+	p.s(")")
+	if off != 0 {
+		return -1, true
+	}
+	p.s(" ")
+	return 8, true
+}
+
+// rt6 prints a routing header.
+func (p *printer) rt6(b []byte) (adv int, ok bool) {
+	p.proto = "rt6"
+	p.s("RT6")
+	if len(b) < 2 {
+		return 0, false
+	}
+	n := int(b[1])
+	p.s(" (len=")
+	p.u(uint64(n))
+	if len(b) < 3 {
+		return 0, false
+	}
+	typ := b[2]
+	p.s(", type=")
+	p.u(uint64(typ))
+	if typ == 0 {
+		p.s(" [Deprecated]")
+	}
+	if len(b) < 4 {
+		return 0, false
+	}
+	p.s(", segleft=")
+	p.u(uint64(b[3]))
+	switch typ {
+	case 0, 2:
+		if len(b) < 8 {
+			return 0, false
+		}
+		if r := rd32(b[4:]); r != 0 {
+			p.s(", rsv=0x")
+			p.b = appendXint(p.b, uint64(r))
+		}
+	case 4:
+		if len(b) < 5 {
+			return 0, false
+		}
+		p.s(", last-entry=")
+		p.u(uint64(b[4]))
+		if len(b) < 6 {
+			return 0, false
+		}
+		if b[5] != 0 {
+			p.s(", flags=0x")
+			p.b = appendXint(p.b, uint64(b[5]))
+		}
+		if len(b) < 8 {
+			return 0, false
+		}
+		p.s(", tag=")
+		p.b = appendXint(p.b, uint64(rd16(b[6:])))
+	default:
+		p.s(" (unknown type)")
+		p.invalid()
+		return -1, true
+	}
+	if n%2 == 1 {
+		p.s(" (invalid length ")
+		p.u(uint64(n))
+		p.s(")")
+		p.invalid()
+		return -1, true
+	}
+	for i := 0; i < n/2; i++ {
+		a := 8 + 16*i
+		if len(b) < a+16 {
+			return 0, false
+		}
+		p.s(", [")
+		p.u(uint64(i))
+		p.s("]")
+		p.b = appendAddr6(p.b, b[a:a+16])
+	}
+	p.s(") ")
+	return (n + 1) << 3, true
+}
+
+// demux is tcpdump's ip_demux_print: the payload of an IPv4 or IPv6
+// packet. b is the captured payload, length its length from the IP header,
+// iph the IP header (for the addresses), nh the protocol.
+func (p *printer) demux(b []byte, length, ver int, fragmented bool, iph []byte, nh byte) bool {
+	for {
+		switch nh {
+		case protoAH:
+			if len(b) < 1 {
+				p.proto = "ah"
+				p.trunc()
+				return true
+			}
+			nh = b[0]
+			adv, ok := p.ah(b)
+			if !ok {
+				return false
+			}
+			if adv <= 0 {
+				return true
+			}
+			b = b[min(adv, len(b)):]
+			length -= adv
+			continue
+		case protoESP:
+			return p.esp(b, length)
+		case protoIPComp:
+			return p.ipcomp(b)
+		case protoTCP:
+			return p.tcp(b, length, iph, ver)
+		case protoUDP:
+			return p.udp(b, length, iph, ver, fragmented)
+		case protoICMP:
+			if ver != 4 {
+				p.s("[ICMP requires IPv4]")
+				p.invalid()
+				return true
+			}
+			p.b = appendICMP(p.b, b, length)
+			return true
+		case protoICMPv6:
+			if ver != 6 {
+				p.s("[IPv6-ICMP requires IPv6]")
+				p.invalid()
+				return true
+			}
+			p.b = appendICMP6(p.b, b, length)
+			return true
+		case protoIGMP:
+			if ver != 4 {
+				p.s("[IGMP requires IPv4]")
+				p.invalid()
+				return true
+			}
+			return p.igmp(b, length)
+		case protoND:
+			p.s(" nd ")
+			p.u(uint64(uint32(length)))
+			return true
+		case protoIPIP:
+			return p.ip4(b, length)
+		case protoIPv6:
+			return p.ip6(b, length)
+		case protoGRE:
+			return p.gre(b, length)
+		case protoPIM:
+			return p.pim(b, length)
+		case protoVRRP:
+			return p.vrrp(b, length, iph, ver)
+		case protoOSPF:
+			if ver == 4 {
+				return p.ospf(b, length)
+			}
+			return p.ospf6(b, length)
+		case protoEther:
+			if ver != 6 {
+				p.s("[Ethernet requires IPv6]")
+				p.invalid()
+				return true
+			}
+			return p.other(nh, length)
+		case protoNone:
+			p.s("no next header")
+			return true
+		default:
+			return p.other(nh, length)
+		}
+	}
+}
+
+// other prints a protocol this printer does not decode the way tcpdump
+// prints one it does not know: " ip-proto-N LEN". For the protocols
+// tcpdump does decode (SCTP, OSPFv3, RSVP, ...) the text differs.
+func (p *printer) other(nh byte, length int) bool {
+	p.s(" ip-proto-")
+	p.u(uint64(nh))
+	p.s(" ")
+	p.u(uint64(uint32(length)))
+	return true
+}
+
+// appendAddr4 appends the IPv4 address in b[0:4] in dotted-quad form.
+func appendAddr4(dst, b []byte) []byte {
+	_ = b[3]
+	for i := 0; i < 4; i++ {
+		if i > 0 {
+			dst = append(dst, '.')
+		}
+		dst = strconv.AppendUint(dst, uint64(b[i]), 10)
+	}
+	return dst
+}
+
+// appendAddr6 appends the IPv6 address in b[0:16] as tcpdump's
+// addrtostr6 does (see the comment at the top of this file).
+func appendAddr6(dst, b []byte) []byte {
+	_ = b[15]
+	var w [8]int
+	for i := range w {
+		w[i] = int(b[2*i])<<8 | int(b[2*i+1])
+	}
+	bestBase, bestLen := -1, 0
+	curBase, curLen := -1, 0
+	for i := 0; i < 8; i++ {
+		if w[i] == 0 {
+			if curBase == -1 {
+				curBase, curLen = i, 1
+			} else {
+				curLen++
+			}
+		} else if curBase != -1 {
+			if bestBase == -1 || curLen > bestLen {
+				bestBase, bestLen = curBase, curLen
+			}
+			curBase = -1
+		}
+	}
+	if curBase != -1 && (bestBase == -1 || curLen > bestLen) {
+		bestBase, bestLen = curBase, curLen
+	}
+	if bestBase != -1 && bestLen < 2 {
+		bestBase = -1
+	}
+	for i := 0; i < 8; i++ {
+		if bestBase != -1 && i >= bestBase && i < bestBase+bestLen {
+			if i == bestBase {
+				dst = append(dst, ':')
+			}
+			continue
+		}
+		if i != 0 {
+			dst = append(dst, ':')
+		}
+		if i == 6 && bestBase == 0 && (bestLen == 6 || (bestLen == 5 && w[5] == 0xffff)) {
+			return appendAddr4(dst, b[12:16])
+		}
+		dst = strconv.AppendUint(dst, uint64(w[i]), 16)
+	}
+	if bestBase != -1 && bestBase+bestLen == 8 {
+		dst = append(dst, ':')
+	}
+	return dst
+}
+
+// appendUint appends v in decimal.
+func appendUint(dst []byte, v uint64) []byte { return strconv.AppendUint(dst, v, 10) }
+
+// appendHex appends v in lower-case hexadecimal without leading zeros.
+func appendXint(dst []byte, v uint64) []byte { return strconv.AppendUint(dst, v, 16) }
+
+// appendHex2 appends a byte as two lower-case hexadecimal digits.
+func appendHex2(dst []byte, c byte) []byte {
+	const digits = "0123456789abcdef"
+	return append(dst, digits[c>>4], digits[c&0xf])
 }

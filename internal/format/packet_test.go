@@ -1,0 +1,235 @@
+package format
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/binary"
+	"flag"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pfasciilogd/pfasciilogd/internal/gen"
+	"github.com/pfasciilogd/pfasciilogd/internal/pflog"
+	"github.com/pfasciilogd/pfasciilogd/internal/source"
+	"github.com/pfasciilogd/pfasciilogd/internal/testtool"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/cases.pcap and cases.golden from gen.Cases")
+
+const (
+	casesPcap   = "testdata/cases.pcap"
+	casesGolden = "testdata/cases.golden"
+)
+
+// writeCases writes the catalogue as a pflog pcap file.
+func writeCases(t *testing.T, path string, cs []gen.Case) {
+	t.Helper()
+	var buf bytes.Buffer
+	w, err := gen.NewWriter(&buf, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range cs {
+		if err := w.Write(&cs[i].Record); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// formatPcap formats every record of a pflog pcap file (little-endian,
+// microseconds, as gen writes it) with our printer.
+func formatPcap(t *testing.T, path string) []string {
+	t.Helper()
+	file, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(file) < 24 || binary.LittleEndian.Uint32(file) != 0xa1b2c3d4 {
+		t.Fatalf("%s: not a little-endian pcap file", path)
+	}
+	txt := NewText(time.UTC)
+	var lines []string
+	var line []byte
+	for rest := file[24:]; len(rest) > 0; {
+		if len(rest) < 16 {
+			t.Fatalf("%s: short record header", path)
+		}
+		sec := binary.LittleEndian.Uint32(rest)
+		usec := binary.LittleEndian.Uint32(rest[4:])
+		capLen := int(binary.LittleEndian.Uint32(rest[8:]))
+		wire := int(binary.LittleEndian.Uint32(rest[12:]))
+		if len(rest) < 16+capLen {
+			t.Fatalf("%s: short record", path)
+		}
+		data := rest[16 : 16+capLen]
+		rest = rest[16+capLen:]
+		var h pflog.Header
+		ip, err := pflog.Decode(data, &h)
+		if err != nil {
+			t.Fatalf("record %d: %v", len(lines), err)
+		}
+		pkt := source.Packet{Sec: int64(sec), Nsec: int32(usec * 1000), WireLen: wire, Data: data}
+		rec := Record{Pkt: &pkt, Hdr: &h, IP: ip, IPWireLen: wire - pflog.HeaderSize(h.Length)}
+		line = txt.Append(line[:0], &rec)
+		lines = append(lines, strings.TrimSuffix(string(line), "\n"))
+	}
+	return lines
+}
+
+// TestGolden checks our text for the checked-in catalogue capture. It
+// needs no tool; run with -update to regenerate both files.
+func TestGolden(t *testing.T) {
+	cs := gen.Cases()
+	if *update {
+		writeCases(t, casesPcap, cs)
+		lines := formatPcap(t, casesPcap)
+		var b strings.Builder
+		for i, l := range lines {
+			b.WriteString("# " + cs[i].Name + "\n" + l + "\n")
+		}
+		if err := os.WriteFile(casesGolden, []byte(b.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := readGolden(t)
+	got := formatPcap(t, casesPcap)
+	if len(got) != len(want) {
+		t.Fatalf("%d lines, golden has %d (run go test -update)", len(got), len(want))
+	}
+	for i := range got {
+		if got[i] != want[i].line {
+			t.Errorf("%s:\n got %s\nwant %s", want[i].name, got[i], want[i].line)
+		}
+	}
+	// The checked-in capture must still be what the catalogue builds.
+	tmp := filepath.Join(t.TempDir(), "cases.pcap")
+	writeCases(t, tmp, cs)
+	a, _ := os.ReadFile(tmp)
+	b, _ := os.ReadFile(casesPcap)
+	if !bytes.Equal(a, b) {
+		t.Errorf("%s is not what gen.Cases builds (run go test -update)", casesPcap)
+	}
+}
+
+type goldenLine struct{ name, line string }
+
+func readGolden(t *testing.T) []goldenLine {
+	t.Helper()
+	f, err := os.Open(casesGolden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var out []goldenLine
+	name := ""
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		l := sc.Text()
+		if n, ok := strings.CutPrefix(l, "# "); ok {
+			name = n
+			continue
+		}
+		out = append(out, goldenLine{name, l})
+	}
+	return out
+}
+
+var udpRE = regexp.MustCompile(`^(\S+ > \S+: )(.*)$`)
+
+// knownDiff lists cases where our text differs from tcpdump's on purpose,
+// with the reason.
+var knownDiff = map[string]string{
+	// With no packet byte captured we cannot see the IP version; tcpdump
+	// uses the header's address family and prints " [|ip6]".
+	"ip6/trunc/empty": "version unknown without bytes",
+}
+
+// TestOracle runs the real tcpdump over the catalogue and requires the
+// same text for every record.
+func TestOracle(t *testing.T) {
+	tcpdump := testtool.Need(t, "tcpdump", "tcpdump")
+	cs := gen.Cases()
+	path := filepath.Join(t.TempDir(), "cases.pcap")
+	writeCases(t, path, cs)
+	cmd := exec.Command(tcpdump, "-n", "-e", "-S", "-tttt", "-r", path)
+	cmd.Env = append(os.Environ(), "TZ=UTC")
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("tcpdump: %v", err)
+	}
+	theirs := strings.Split(strings.TrimSuffix(string(out), "\n"), "\n")
+	ours := formatPcap(t, path)
+	if len(theirs) != len(ours) {
+		t.Fatalf("tcpdump printed %d lines for %d records", len(theirs), len(ours))
+	}
+	for i, c := range cs {
+		if why := compareLine(c, ours[i], theirs[i]); why != "" {
+			if _, ok := knownDiff[c.Name]; ok {
+				continue
+			}
+			t.Errorf("%s: %s\n ours    %s\n tcpdump %s", c.Name, why, ours[i], theirs[i])
+		}
+	}
+}
+
+// compareLine compares our line and tcpdump's for one case. The pflog
+// part of ours must be exactly what FreeBSD's tcpdump prints for the
+// header (tcpdump here has other action/reason words and no uid or
+// ridentifier); the packet part must be identical to tcpdump's.
+func compareLine(c gen.Case, o, t string) string {
+	h := &c.Record.Hdr
+	r := &c.Record
+	ts := time.Unix(r.Sec, r.Nsec).UTC()
+	rule := "rule " + strconv.FormatUint(uint64(h.RuleNr), 10)
+	if h.InAnchor() {
+		rule += "." + string(h.Anchor()) + "." + strconv.FormatUint(uint64(h.SubRuleNr), 10)
+	}
+	rule += "/"
+	want := ts.Format("2006-01-02T15:04:05.000000") + "+00:00 " + rule +
+		strconv.Itoa(int(h.Reason)) + "(" + pflog.ReasonWord(h.Layout, h.Reason) + ")"
+	if h.UID != pflog.NoUID {
+		want += " [uid " + strconv.FormatUint(uint64(h.UID), 10) + "]"
+	}
+	if h.RIdentifier != 0 {
+		want += " [ridentifier " + strconv.FormatUint(uint64(h.RIdentifier), 10) + "]"
+	}
+	where := " " + pflog.DirWord(h.Layout, h.Dir) + " on " + string(h.Interface()) + ": "
+	want += ": " + pflog.ActionWord(h.Layout, h.Action) + where
+	po, ok := strings.CutPrefix(o, want)
+	if !ok {
+		return "pflog prefix: want " + want
+	}
+	theirTS := ts.Format("2006-01-02 15:04:05.000000") + " " + rule
+	if !strings.HasPrefix(t, theirTS) {
+		return "tcpdump's timestamp or rule differ: want " + theirTS
+	}
+	i := strings.Index(t, where)
+	if i < 0 {
+		return "tcpdump's direction or interface differ"
+	}
+	pt := t[i+len(where):]
+	if po == pt {
+		return ""
+	}
+	if strings.HasSuffix(po, "UDP, length "+lastNumber(po)) && !strings.Contains(pt, "UDP, length") {
+		a, b := udpRE.FindStringSubmatch(po), udpRE.FindStringSubmatch(pt)
+		if a != nil && b != nil && a[1] == b[1] {
+			return "" // tcpdump decoded the application protocol over UDP
+		}
+	}
+	return "packet text"
+}
+
+func lastNumber(s string) string {
+	i := strings.LastIndexByte(s, ' ')
+	return s[i+1:]
+}
