@@ -92,8 +92,8 @@ func TestReaderFormats(t *testing.T) {
 func TestReaderPcapNGBlocks(t *testing.T) {
 	var b []byte
 	b = ngBlock(b, le, ngSHB, ngSHBBody(le))
-	b = ngBlock(b, le, ngIDB, ngIDBBody(le, LinkTypePFLOG, 116, 3))      // ms
-	b = ngBlock(b, le, ngIDB, ngIDBBody(le, 1, 0, -1))                   // other link type
+	b = ngBlock(b, le, ngIDB, ngIDBBody(le, LinkTypePFLOG, 116, 3))     // ms
+	b = ngBlock(b, le, ngIDB, ngIDBBody(le, 1, 0, -1))                  // other link type
 	b = ngBlock(b, le, ngIDB, ngIDBBody(le, LinkTypePFLOG, 0, 0x80|20)) // 2^-20 s
 	b = ngBlock(b, le, ngNRB, []byte{0, 0, 0, 0})
 	epb := func(bo bord, id uint32, ts uint64, data []byte) []byte {
@@ -376,9 +376,21 @@ func TestReaderCorrupt(t *testing.T) {
 	whole := func(l int) int { return l }
 	tests := []tc{
 		{"caplen huge", 262144, func(b []byte, at int, bo bord) []byte { bo.PutUint32(b[at+8:], 0xffffffff); return b }, whole, 1},
-		{"caplen above snaplen", 116, func(b []byte, at int, bo bord) []byte { bo.PutUint32(b[at+8:], 3000); bo.PutUint32(b[at+12:], 3000); return b }, whole, 1},
-		{"caplen past the end", 262144, func(b []byte, at int, bo bord) []byte { bo.PutUint32(b[at+8:], 100000); bo.PutUint32(b[at+12:], 100000); return b }, whole, 1},
-		{"caplen above origlen", 262144, func(b []byte, at int, bo bord) []byte { bo.PutUint32(b[at+12:], 0); bo.PutUint32(b[at+8:], 5000); return b }, whole, 1},
+		{"caplen above snaplen", 116, func(b []byte, at int, bo bord) []byte {
+			bo.PutUint32(b[at+8:], 3000)
+			bo.PutUint32(b[at+12:], 3000)
+			return b
+		}, whole, 1},
+		{"caplen past the end", 262144, func(b []byte, at int, bo bord) []byte {
+			bo.PutUint32(b[at+8:], 100000)
+			bo.PutUint32(b[at+12:], 100000)
+			return b
+		}, whole, 1},
+		{"caplen above origlen", 262144, func(b []byte, at int, bo bord) []byte {
+			bo.PutUint32(b[at+12:], 0)
+			bo.PutUint32(b[at+8:], 5000)
+			return b
+		}, whole, 1},
 		{"usec too big", 262144, func(b []byte, at int, bo bord) []byte { bo.PutUint32(b[at+4:], 2000000); return b }, whole, 1},
 		{"garbage inserted", 116, func(b []byte, at int, bo bord) []byte {
 			g := bytes.Repeat([]byte{0xff, 0x13, 0x00, 0x42, 0x7f}, 30)
