@@ -75,14 +75,14 @@ type Class uint8
 
 // The classes ClassOf returns.
 const (
-	ClassOther   Class = iota // not an inbound block (pass, outbound, other actions)
-	ClassTCPSyn               // block in: TCP with SYN set and ACK clear
-	ClassTCP                  // block in: TCP, any other flags
-	ClassUDP                  // block in: UDP with its ports captured
-	ClassEcho                 // block in: ICMP or ICMPv6 echo request
-	ClassICMP                 // block in: other ICMP or ICMPv6
-	ClassPorts                // block in: other protocols printed with ports (SCTP, DCCP, UDP-Lite)
-	ClassOpaque               // block in: anything else: cut short, fragments, other protocols
+	ClassOther  Class = iota // not an inbound block (pass, outbound, other actions)
+	ClassTCPSyn              // block in: TCP with SYN set and ACK clear
+	ClassTCP                 // block in: TCP, any other flags
+	ClassUDP                 // block in: UDP with its ports captured
+	ClassEcho                // block in: ICMP or ICMPv6 echo request
+	ClassICMP                // block in: other ICMP or ICMPv6
+	ClassPorts               // block in: other protocols printed with ports (SCTP, DCCP, UDP-Lite)
+	ClassOpaque              // block in: anything else: cut short, fragments, other protocols
 	NumClasses
 )
 
