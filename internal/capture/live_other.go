@@ -1,0 +1,40 @@
+//go:build !freebsd
+
+package capture
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/pfasciilogd/pfasciilogd/internal/source"
+)
+
+// ErrUnsupported is what Open returns on systems without FreeBSD's bpf(4).
+var ErrUnsupported = errors.New("live capture from pflog interfaces needs FreeBSD's bpf(4); on this system use -r FILE")
+
+// Live exists on every system so that callers compile; outside FreeBSD
+// Open never returns one.
+type Live struct{ name string }
+
+// Open fails outside FreeBSD.
+func Open(iface string, opts Options) (*Live, error) {
+	return nil, fmt.Errorf("bpf %s: %w", iface, ErrUnsupported)
+}
+
+// Name returns "bpf IFACE".
+func (l *Live) Name() string { return l.name }
+
+// BufferSize returns zeros.
+func (l *Live) BufferSize() (granted, requested int) { return 0, 0 }
+
+// Pending returns false.
+func (l *Live) Pending() bool { return false }
+
+// Next returns ErrUnsupported.
+func (l *Live) Next(p *source.Packet) error { return ErrUnsupported }
+
+// Close does nothing.
+func (l *Live) Close() error { return nil }
+
+// Stats returns ErrUnsupported.
+func (l *Live) Stats() (source.Stats, error) { return source.Stats{}, ErrUnsupported }
