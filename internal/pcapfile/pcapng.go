@@ -297,8 +297,8 @@ func (p *parser) ngCandidate(i int) (need int, c int) {
 func (p *parser) ngReady() bool {
 	for i := p.r; p.w-i >= 12; {
 		b := p.buf[i:p.w]
-		typ, length, _, ok := p.ngHead(b)
-		if !ok || typ == ngSHB || len(b) < length {
+		typ, length, big, ok := p.ngHead(b)
+		if !ok || typ == ngSHB || len(b) < length || !ngTrailerOK(b[:length], big) {
 			return false
 		}
 		switch typ {
