@@ -1,0 +1,22 @@
+// Package packaging holds no code: its tests check the files that make
+// pfasciilogd a FreeBSD package, against the real tools where they exist.
+//
+//   - the top-level Makefile, run with bmake and with GNU make, installs
+//     exactly what port/pkg-plist lists (plus the USE_RC_SUBR script),
+//     with PREFIX substituted and @sample files handled as pkg does;
+//   - rc.d/pfasciilogd passes shellcheck -s sh, equals the port's
+//     files/pfasciilogd.in, and, run by /bin/sh against a stand-in
+//     rc.subr, sets up the defaults, flags, pflog interfaces and signals
+//     it should;
+//   - the newsyslog.conf.d line parses per newsyslog.conf(5) and agrees
+//     with the rc.d, daemon and fail2ban jail paths and signal;
+//   - pfasciilogd.8 is clean under mandoc -Tlint;
+//   - the fail2ban filter, through fail2ban-regex, matches exactly the
+//     expected sources for every line kind in both modes, on lines from
+//     the real tcpdump and from the real daemon; the jail is sane;
+//   - end to end: a pflog capture of scanners and legitimate traffic,
+//     followed by the real pfasciilogd across log and capture rotation,
+//     read by a real fail2ban-server with the shipped filter and jail and
+//     fail2ban's own pf action (pfctl recorded): exactly the scanners are
+//     banned.
+package packaging

@@ -1,0 +1,230 @@
+package packaging
+
+import (
+	"bytes"
+	"compress/gzip"
+	"io"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/pfasciilogd/pfasciilogd/internal/testtool"
+)
+
+const testPrefix = "/opt/pfa"
+
+// plistFiles returns the files a package installs, relative to PREFIX:
+// port/pkg-plist after %%...%% substitution, with "@sample X.sample"
+// giving both X.sample and X (pkg copies the sample when X is missing),
+// plus the scripts USE_RC_SUBR adds to the plist by itself.
+func plistFiles(t *testing.T) []string {
+	t.Helper()
+	subst := strings.NewReplacer(
+		"%%PORTEXAMPLES%%", "",
+		"%%EXAMPLESDIR%%", "share/examples/pfasciilogd",
+		"%%PORTDOCS%%", "",
+		"%%DOCSDIR%%", "share/doc/pfasciilogd",
+	)
+	var files []string
+	for _, line := range strings.Split(readFile(t, "port/pkg-plist"), "\n") {
+		line = strings.TrimSpace(subst.Replace(line))
+		switch {
+		case line == "":
+		case strings.HasPrefix(line, "@sample "):
+			f := strings.TrimSpace(strings.TrimPrefix(line, "@sample "))
+			if !strings.HasSuffix(f, ".sample") {
+				t.Fatalf("pkg-plist: @sample %s does not end in .sample", f)
+			}
+			files = append(files, f, strings.TrimSuffix(f, ".sample"))
+		case strings.HasPrefix(line, "@"):
+			t.Fatalf("pkg-plist: keyword not handled by this test: %s", line)
+		default:
+			if strings.Contains(line, "%%") {
+				t.Fatalf("pkg-plist: unknown substitution in %s", line)
+			}
+			files = append(files, line)
+		}
+	}
+	m := regexp.MustCompile(`(?m)^USE_RC_SUBR=\s*(.*)$`).FindStringSubmatch(readFile(t, "port/Makefile"))
+	if m == nil {
+		t.Fatal("port/Makefile: no USE_RC_SUBR")
+	}
+	for _, s := range fields(m[1]) {
+		files = append(files, "etc/rc.d/"+s)
+	}
+	sort.Strings(files)
+	return files
+}
+
+// source maps an installed file (relative to PREFIX) to the repository
+// file it is made from; "" for the binary.
+var installSource = map[string]string{
+	"sbin/pfasciilogd":                             "",
+	"share/man/man8/pfasciilogd.8.gz":              "cmd/pfasciilogd/pfasciilogd.8",
+	"etc/rc.d/pfasciilogd":                         "rc.d/pfasciilogd",
+	"etc/newsyslog.conf.d/pfasciilogd.conf":        "newsyslog.conf.d/pfasciilogd.conf",
+	"etc/newsyslog.conf.d/pfasciilogd.conf.sample": "newsyslog.conf.d/pfasciilogd.conf",
+	"etc/fail2ban/filter.d/pfasciilogd.conf":       "fail2ban/filter.d/pfasciilogd.conf",
+	"etc/fail2ban/jail.d/pfasciilogd.conf":         "fail2ban/jail.d/pfasciilogd.conf",
+	"etc/fail2ban/jail.d/pfasciilogd.conf.sample":  "fail2ban/jail.d/pfasciilogd.conf",
+	"share/examples/pfasciilogd/pf.conf":           "examples/pf.conf",
+	"share/examples/pfasciilogd/pf-pflog1.conf":    "examples/pf-pflog1.conf",
+}
+
+// TestInstallMatchesPlist stages "make install" with bmake and with GNU
+// make and compares the tree file by file with port/pkg-plist.
+func TestInstallMatchesPlist(t *testing.T) {
+	want := plistFiles(t)
+	for _, f := range want {
+		if _, ok := installSource[f]; !ok {
+			t.Errorf("pkg-plist lists %s, which this test does not know", f)
+		}
+	}
+	for _, mk := range []struct{ name, pkg string }{{"bmake", "bmake"}, {"make", "make"}} {
+		t.Run(mk.name, func(t *testing.T) {
+			makePath := testtool.Need(t, mk.name, mk.pkg)
+			dest := t.TempDir()
+			bin := t.TempDir()
+			cmd := exec.Command(makePath, "install", "DESTDIR="+dest, "PREFIX="+testPrefix,
+				"BIN="+bin, "VERSION=9.8.7-test")
+			cmd.Dir = root
+			cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "MAKEFLAGS=")
+			if out, err := cmd.CombinedOutput(); err != nil {
+				t.Fatalf("%s install: %v\n%s", mk.name, err, out)
+			}
+			got := stagedFiles(t, dest)
+			if strings.Join(got, "\n") != strings.Join(want, "\n") {
+				t.Fatalf("%s install staged\n  %s\nwant (pkg-plist)\n  %s", mk.name,
+					strings.Join(got, "\n  "), strings.Join(want, "\n  "))
+			}
+			for _, f := range want {
+				checkInstalled(t, filepath.Join(dest, testPrefix, f), f)
+			}
+			// A second install keeps a changed configuration file, as
+			// pkg's @sample does, and refreshes the sample.
+			conf := filepath.Join(dest, testPrefix, "etc/fail2ban/jail.d/pfasciilogd.conf")
+			if err := os.WriteFile(conf, []byte("# mine\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			cmd = exec.Command(makePath, "install", "DESTDIR="+dest, "PREFIX="+testPrefix, "BIN="+bin)
+			cmd.Dir = root
+			cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "MAKEFLAGS=")
+			if out, err := cmd.CombinedOutput(); err != nil {
+				t.Fatalf("%s install again: %v\n%s", mk.name, err, out)
+			}
+			if b, _ := os.ReadFile(conf); string(b) != "# mine\n" {
+				t.Errorf("second install overwrote the configured %s", conf)
+			}
+		})
+	}
+}
+
+func stagedFiles(t *testing.T, dest string) []string {
+	t.Helper()
+	base := filepath.Join(dest, testPrefix)
+	var got []string
+	err := filepath.WalkDir(dest, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			return nil
+		}
+		rel, err := filepath.Rel(base, p)
+		if err != nil || strings.HasPrefix(rel, "..") {
+			t.Errorf("installed outside PREFIX: %s", p)
+			return nil
+		}
+		got = append(got, rel)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sort.Strings(got)
+	return got
+}
+
+// checkInstalled compares one installed file with its source: %%PREFIX%%
+// replaced, man page gzipped, modes as the port installs them.
+func checkInstalled(t *testing.T, path, rel string) {
+	t.Helper()
+	st, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantMode := fs.FileMode(0o644)
+	if rel == "sbin/pfasciilogd" || rel == "etc/rc.d/pfasciilogd" {
+		wantMode = 0o755
+	}
+	if st.Mode().Perm() != wantMode {
+		t.Errorf("%s: mode %v, want %v", rel, st.Mode().Perm(), wantMode)
+	}
+	src := installSource[rel]
+	if src == "" {
+		out, err := exec.Command(path, "-V").CombinedOutput()
+		if err != nil || !strings.Contains(string(out), "9.8.7-test") {
+			t.Errorf("%s -V: %v %q, want the version from make VERSION=9.8.7-test", rel, err, out)
+		}
+		return
+	}
+	got, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.HasSuffix(rel, ".gz") {
+		zr, err := gzip.NewReader(bytes.NewReader(got))
+		if err != nil {
+			t.Fatalf("%s: %v", rel, err)
+		}
+		if got, err = io.ReadAll(zr); err != nil {
+			t.Fatalf("%s: %v", rel, err)
+		}
+	}
+	want := strings.ReplaceAll(readFile(t, src), "%%PREFIX%%", testPrefix)
+	if string(got) != want {
+		t.Errorf("%s differs from %s with PREFIX=%s substituted", rel, src, testPrefix)
+	}
+	if bytes.Contains(got, []byte("%%")) {
+		t.Errorf("%s still has a %%%%...%%%% placeholder", rel)
+	}
+}
+
+// TestPortInstallsPlist checks that the port's Makefile installs every
+// file of its pkg-plist from the source tree (the USE_RC_SUBR script comes
+// from files/), so that the port and "make install" agree.
+func TestPortInstallsPlist(t *testing.T) {
+	mk := readFile(t, "port/Makefile")
+	for _, f := range plistFiles(t) {
+		if f == "sbin/pfasciilogd" {
+			if !strings.Contains(mk, "GO_TARGET=\t./cmd/pfasciilogd:${PREFIX}/sbin/pfasciilogd") {
+				t.Errorf("port/Makefile: GO_TARGET does not install sbin/pfasciilogd")
+			}
+			continue
+		}
+		if strings.HasPrefix(f, "etc/rc.d/") {
+			if _, err := os.Stat(filepath.Join(root, "port/files", filepath.Base(f)+".in")); err != nil {
+				t.Errorf("USE_RC_SUBR: %v", err)
+			}
+			continue
+		}
+		if strings.HasSuffix(f, ".conf") && (strings.Contains(f, "newsyslog") || strings.Contains(f, "jail.d")) {
+			continue // the @sample copy is made by pkg
+		}
+		src := installSource[f]
+		if !strings.Contains(mk, "${WRKSRC}/"+src) {
+			t.Errorf("port/Makefile does not install %s (from %s)", f, src)
+		}
+	}
+	for _, v := range []string{"USES=\t\tgo:", "modules", "GO_MODULE=", "GO_BUILDFLAGS=", "-X main.version=${DISTVERSIONFULL}",
+		"SUB_FILES=\tpkg-message", "CGO_ENABLED=\t0", ".include <bsd.port.mk>"} {
+		if !strings.Contains(mk, v) {
+			t.Errorf("port/Makefile lacks %q", v)
+		}
+	}
+}
