@@ -5,8 +5,9 @@ import "strconv"
 // This file prints ICMP (IPv4) messages the way tcpdump 4.99 does without
 // -v: "ICMP <what>, length <n>". tcpdump builds the whole description
 // before it prints anything, so a message cut short by the snapshot length
-// prints nothing but " [|icmp]". The helpers at the bottom (addresses,
-// numbers, ICMPv6 share them) append without allocating.
+// prints nothing but " [|icmp]". The number helpers at the bottom (ICMPv6
+// shares them) append without allocating; addresses are printed with the
+// IP printer's appendAddr4 and appendAddr6.
 
 // appendICMP appends tcpdump's text after "SRC > DST: " for an ICMP message.
 // b is the captured ICMP bytes (may be truncated), length is the ICMP length
@@ -90,7 +91,7 @@ func appendICMPWhat(dst []byte, b []byte) ([]byte, bool) {
 		ipDst := b[icmpInnerDst:]
 		switch code {
 		case 2:
-			dst = icmpAddr4(dst, ipDst)
+			dst = appendAddr4(dst, ipDst)
 			dst = append(dst, " protocol "...)
 			dst = strconv.AppendUint(dst, uint64(b[icmpInnerIP+9]), 10)
 			dst = append(dst, " unreachable"...)
@@ -102,7 +103,7 @@ func appendICMPWhat(dst []byte, b []byte) ([]byte, bool) {
 			if len(b) < ports+4 {
 				return dst, false
 			}
-			dst = icmpAddr4(dst, ipDst)
+			dst = appendAddr4(dst, ipDst)
 			switch proto := b[icmpInnerIP+9]; proto {
 			case 6:
 				dst = append(dst, " tcp port "...)
@@ -118,7 +119,7 @@ func appendICMPWhat(dst []byte, b []byte) ([]byte, bool) {
 			}
 			dst = append(dst, " unreachable"...)
 		case 4:
-			dst = icmpAddr4(dst, ipDst)
+			dst = appendAddr4(dst, ipDst)
 			dst = append(dst, " unreachable - need to frag"...)
 			if mtu := icmpBE16(b[6:]); mtu != 0 {
 				dst = append(dst, " (mtu "...)
@@ -129,11 +130,11 @@ func appendICMPWhat(dst []byte, b []byte) ([]byte, bool) {
 			if int(code) < len(icmpUnreach) {
 				t := icmpUnreach[code]
 				dst = append(dst, t.pre...)
-				dst = icmpAddr4(dst, ipDst)
+				dst = appendAddr4(dst, ipDst)
 				dst = append(dst, t.post...)
 				break
 			}
-			dst = icmpAddr4(dst, ipDst)
+			dst = appendAddr4(dst, ipDst)
 			dst = append(dst, " unreachable - #"...)
 			dst = strconv.AppendUint(dst, uint64(code), 10)
 		}
@@ -154,7 +155,7 @@ func appendICMPWhat(dst []byte, b []byte) ([]byte, bool) {
 			dst = strconv.AppendUint(dst, uint64(code), 10)
 			dst = append(dst, ' ')
 		}
-		dst = icmpAddr4(dst, b[icmpInnerDst:])
+		dst = appendAddr4(dst, b[icmpInnerDst:])
 		switch code {
 		case 0, 2:
 			dst = append(dst, " to net "...)
@@ -163,7 +164,7 @@ func appendICMPWhat(dst []byte, b []byte) ([]byte, bool) {
 		default:
 			dst = append(dst, " to "...)
 		}
-		dst = icmpAddr4(dst, b[4:])
+		dst = appendAddr4(dst, b[4:])
 
 	case 9:
 		return appendICMPRouterAdvert(dst, b)
@@ -272,7 +273,7 @@ func appendICMPRouterAdvert(dst []byte, b []byte) ([]byte, bool) {
 			return dst, false
 		}
 		dst = append(dst, " {"...)
-		dst = icmpAddr4(dst, b[off:])
+		dst = appendAddr4(dst, b[off:])
 		dst = append(dst, ' ')
 		dst = strconv.AppendUint(dst, uint64(icmpBE32(b[off+4:])), 10)
 		dst = append(dst, '}')
@@ -336,67 +337,4 @@ func icmpHex(dst []byte, v uint64, width int) []byte {
 	i--
 	buf[i] = icmpHexDigits[v]
 	return append(dst, buf[i:]...)
-}
-
-// icmpAddr4 appends the IPv4 address at b[0:4] in dotted-quad form.
-func icmpAddr4(dst []byte, b []byte) []byte {
-	_ = b[3]
-	for i := 0; i < 4; i++ {
-		if i > 0 {
-			dst = append(dst, '.')
-		}
-		dst = strconv.AppendUint(dst, uint64(b[i]), 10)
-	}
-	return dst
-}
-
-// icmpAddr6 appends the IPv6 address at b[0:16] as tcpdump's addrtostr6
-// does: the first longest run of two or more zero groups becomes "::",
-// and ::a.b.c.d and ::ffff:a.b.c.d keep the IPv4 address in dotted form.
-func icmpAddr6(dst []byte, b []byte) []byte {
-	_ = b[15]
-	var w [8]uint16
-	for i := range w {
-		w[i] = uint16(b[2*i])<<8 | uint16(b[2*i+1])
-	}
-	best, bestLen, cur, curLen := -1, 0, -1, 0
-	for i, v := range w {
-		if v == 0 {
-			if cur < 0 {
-				cur, curLen = i, 1
-			} else {
-				curLen++
-			}
-			continue
-		}
-		if cur >= 0 && (best < 0 || curLen > bestLen) {
-			best, bestLen = cur, curLen
-		}
-		cur = -1
-	}
-	if cur >= 0 && (best < 0 || curLen > bestLen) {
-		best, bestLen = cur, curLen
-	}
-	if best >= 0 && bestLen < 2 {
-		best = -1
-	}
-	for i := 0; i < 8; i++ {
-		if best >= 0 && i >= best && i < best+bestLen {
-			if i == best {
-				dst = append(dst, ':')
-			}
-			continue
-		}
-		if i != 0 {
-			dst = append(dst, ':')
-		}
-		if i == 6 && best == 0 && (bestLen == 6 || bestLen == 5 && w[5] == 0xffff) {
-			return icmpAddr4(dst, b[12:])
-		}
-		dst = icmpHex(dst, uint64(w[i]), 0)
-	}
-	if best >= 0 && best+bestLen == 8 {
-		dst = append(dst, ':')
-	}
-	return dst
 }

@@ -122,22 +122,22 @@ func appendICMP6(dst []byte, b []byte, length int) []byte {
 				return append(dst, icmp6Trunc...)
 			}
 			dst = append(dst, ' ')
-			dst = icmpAddr6(dst, b[icmp6InnerDst:])
+			dst = appendAddr6(dst, b[icmp6InnerDst:])
 		case 2:
 			if len(b) < icmp6InnerDst+16 {
 				return append(dst, icmp6Trunc...)
 			}
 			dst = append(dst, ' ')
-			dst = icmpAddr6(dst, b[icmp6InnerDst:])
+			dst = appendAddr6(dst, b[icmp6InnerDst:])
 			dst = append(dst, ", source address "...)
-			dst = icmpAddr6(dst, b[icmp6InnerSrc:])
+			dst = appendAddr6(dst, b[icmp6InnerSrc:])
 		case 4:
 			off, proto := icmp6UpperLayer(b, icmp6InnerIP)
 			if off < 0 {
 				return append(dst, icmp6Trunc...)
 			}
 			dst = append(dst, ", "...)
-			dst = icmpAddr6(dst, b[icmp6InnerDst:])
+			dst = appendAddr6(dst, b[icmp6InnerDst:])
 			if proto == 6 {
 				dst = append(dst, " tcp port "...)
 			} else {
@@ -160,7 +160,7 @@ func appendICMP6(dst []byte, b []byte, length int) []byte {
 				return append(dst, icmp6Trunc...)
 			}
 			dst = append(dst, " for "...)
-			dst = icmpAddr6(dst, b[icmp6InnerDst:])
+			dst = appendAddr6(dst, b[icmp6InnerDst:])
 		case 1:
 			dst = append(dst, " (reassembly)"...)
 		default:
@@ -198,14 +198,14 @@ func appendICMP6(dst []byte, b []byte, length int) []byte {
 			if len(b) < 28 {
 				if len(b) >= 24 {
 					dst = append(dst, " v2 [gaddr "...)
-					dst = icmpAddr6(dst, b[8:])
+					dst = appendAddr6(dst, b[8:])
 				} else {
 					dst = append(dst, " v2"...)
 				}
 				return append(dst, icmp6Trunc...)
 			}
 			dst = append(dst, " v2 [gaddr "...)
-			dst = icmpAddr6(dst, b[8:])
+			dst = appendAddr6(dst, b[8:])
 			if nsrcs := int(icmpBE16(b[26:])); nsrcs > 0 {
 				if length < 28+nsrcs*16 {
 					dst = append(dst, " [invalid number of sources]"...)
@@ -234,16 +234,16 @@ func appendICMP6(dst []byte, b []byte, length int) []byte {
 		} else {
 			dst = append(dst, ", tgt is "...)
 		}
-		dst = icmpAddr6(dst, b[8:])
+		dst = appendAddr6(dst, b[8:])
 
 	case 137:
 		if len(b) < 40 {
 			return append(dst, icmp6Trunc...)
 		}
 		dst = append(dst, ", "...)
-		dst = icmpAddr6(dst, b[24:])
+		dst = appendAddr6(dst, b[24:])
 		dst = append(dst, " to "...)
-		dst = icmpAddr6(dst, b[8:])
+		dst = appendAddr6(dst, b[8:])
 
 	case 138:
 		dst = appendICMP6RouterRenum(dst, b)
@@ -310,7 +310,7 @@ func appendMLD(dst []byte, b []byte) []byte {
 	dst = append(dst, "max resp delay: "...)
 	dst = icmpU16(dst, b[4:])
 	dst = append(dst, " addr: "...)
-	return icmpAddr6(dst, b[8:])
+	return appendAddr6(dst, b[8:])
 }
 
 // icmp6UpperLayer walks the IPv6 header quoted at b[off:] and the
@@ -397,7 +397,7 @@ func appendICMP6RouterRenum(dst []byte, b []byte) []byte {
 		dst = strconv.AppendUint(dst, uint64(c), 10)
 	}
 	dst = append(dst, ',')
-	dst = icmpAddr6(dst, b[24:])
+	dst = appendAddr6(dst, b[24:])
 	dst = append(dst, '/')
 	dst = strconv.AppendUint(dst, uint64(b[19]), 10)
 	dst = append(dst, ')')
@@ -421,7 +421,7 @@ func appendICMP6RouterRenum(dst []byte, b []byte) []byte {
 			}
 			dst = append(dst, ',')
 		}
-		dst = icmpAddr6(dst, b[off+16:])
+		dst = appendAddr6(dst, b[off+16:])
 		dst = append(dst, '/')
 		dst = strconv.AppendUint(dst, uint64(b[off]), 10)
 		dst = append(dst, '/')
@@ -474,7 +474,7 @@ func appendICMP6NodeInfo(dst []byte, b []byte, length int) ([]byte, bool) {
 		case 0:
 			if siz == 32 {
 				dst = append(dst, ", subject="...)
-				dst = icmpAddr6(dst, b[16:])
+				dst = appendAddr6(dst, b[16:])
 			}
 		case 1:
 			dst = append(dst, ", subject=DNS name"...)
@@ -482,7 +482,7 @@ func appendICMP6NodeInfo(dst []byte, b []byte, length int) ([]byte, bool) {
 		case 2:
 			if siz == 20 {
 				dst = append(dst, ", subject="...)
-				dst = icmpAddr4(dst, b[16:])
+				dst = appendAddr4(dst, b[16:])
 			}
 		default:
 			dst = append(dst, ", unknown subject"...)
@@ -525,7 +525,7 @@ func appendICMP6NodeInfo(dst []byte, b []byte, length int) ([]byte, bool) {
 		dst = append(dst, "node addresses"...)
 		for i := 16; i+20 <= siz; i += 20 {
 			dst = append(dst, ' ')
-			dst = icmpAddr6(dst, b[i+4:])
+			dst = appendAddr6(dst, b[i+4:])
 			dst = append(dst, '(')
 			dst = strconv.AppendUint(dst, uint64(icmpBE32(b[i:])), 10)
 			dst = append(dst, ')')
