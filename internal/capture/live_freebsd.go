@@ -189,8 +189,8 @@ func ioctlPtr(fd int, req uint, arg unsafe.Pointer) error {
 	return nil
 }
 
-// Name returns "bpf IFACE".
-func (l *Live) Name() string { return l.name }
+// Name returns the interface name, e.g. "pflog0".
+func (l *Live) Name() string { return l.iface }
 
 // BufferSize returns the kernel buffer size granted and the one asked
 // for; see ShortBufferAdvice.

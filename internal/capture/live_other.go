@@ -14,15 +14,15 @@ var ErrUnsupported = errors.New("live capture from pflog interfaces needs FreeBS
 
 // Live exists on every system so that callers compile; outside FreeBSD
 // Open never returns one.
-type Live struct{ name string }
+type Live struct{ iface string }
 
 // Open fails outside FreeBSD.
 func Open(iface string, opts Options) (*Live, error) {
 	return nil, fmt.Errorf("bpf %s: %w", iface, ErrUnsupported)
 }
 
-// Name returns "bpf IFACE".
-func (l *Live) Name() string { return l.name }
+// Name returns the interface name.
+func (l *Live) Name() string { return l.iface }
 
 // BufferSize returns zeros.
 func (l *Live) BufferSize() (granted, requested int) { return 0, 0 }
