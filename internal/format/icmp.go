@@ -25,9 +25,19 @@ func appendICMP(dst []byte, b []byte, length int) []byte {
 	if !ok {
 		return append(dst[:start], " [|icmp]"...)
 	}
+	if what := start + len("ICMP "); len(dst)-what > icmpWhatMax {
+		dst = dst[:what+icmpWhatMax]
+	}
 	dst = append(dst, ", length "...)
 	return strconv.AppendUint(dst, uint64(length), 10)
 }
+
+// icmpWhatMax is the most tcpdump prints between "ICMP " and ", length":
+// it formats that part into a buffer of MAXHOSTNAMELEN+100 bytes, which
+// is 355 characters on FreeBSD (and 163 with glibc's MAXHOSTNAMELEN of
+// 64, which the tests use against a Linux tcpdump). Only a router
+// advertisement with many addresses gets that long.
+var icmpWhatMax = 256 + 100 - 1
 
 // icmpUnreach holds the texts for destination unreachable codes that
 // print the quoted packet's destination between a prefix and a suffix.

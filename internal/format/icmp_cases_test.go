@@ -151,6 +151,12 @@ func icmpCases() []icmpCase {
 	add4("router-advert-lifetime3599", icmpMsg(9, 0, 0x01020e0f, cat(ip4("10.0.0.1"), be32b(5))))
 	add4("router-advert-lifetime3600", icmpMsg(9, 0, 0x01020e10, cat(ip4("10.0.0.1"), be32b(5))))
 	add4("router-advert-lifetime65535", icmpMsg(9, 0, 0x0102ffff, cat(ip4("10.0.0.1"), be32b(5))))
+	var many []byte
+	for i := 0; i < 20; i++ {
+		many = append(many, 192, 168, byte(100+i), byte(200+i))
+		many = append(many, be32b(uint32(1000000+i))...)
+	}
+	add4("router-advert-long-text", icmpMsg(9, 0, 0x14020708, many))
 	add4("router-advert-none", icmpMsg(9, 0, 0x00020708))
 	add4("router-advert-size3", icmpMsg(9, 0, 0x01030708, icmpBytes(12, 0)))
 	add4("router-advert-num-too-big", icmpMsg(9, 0, 0x05020708, cat(ip4("10.0.0.1"), be32b(5))))
