@@ -35,9 +35,10 @@
 // reaches a Next blocked in read(2): it returns io.EOF within one read
 // timeout.
 //
-// BufferParser handles about 43 million SYN-sized records (168 bytes
+// BufferParser handles 40 to 85 million SYN-sized records (168 bytes
 // each: 32-byte bpf header, 72-byte pflog header, 60-byte packet) per
-// second on one AMD EPYC core (BenchmarkParseBuffer: 7 GB/s), so
+// second on one AMD EPYC core (BenchmarkParseBuffer: 7 to 14 GB/s on a
+// shared machine), so
 // what the live path sustains is set by formatting and output, not by
 // capture. A buffer of 2 MiB holds about 12,000 such records, one of
 // 512 KiB about 3,000.
