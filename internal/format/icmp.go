@@ -154,9 +154,7 @@ func appendICMPWhat(dst []byte, b []byte) ([]byte, bool) {
 			return dst, false
 		}
 		switch code {
-		case 0:
-			dst = append(dst, "redirect "...)
-		case 1:
+		case 0, 1:
 			dst = append(dst, "redirect "...)
 		case 2, 3:
 			dst = append(dst, "redirect-tos "...)

@@ -180,6 +180,7 @@ func icmpCases() []icmpCase {
 	}
 	add4("two-bytes", []byte{8, 0})
 	add4("one-byte", []byte{8})
+	add4("empty", []byte{})
 
 	// ---- ICMPv6 ----
 	in6udp := inner6(17, "2001:db8:1::53", ports(40000, 53))
@@ -300,6 +301,7 @@ func icmpCases() []icmpCase {
 	}
 	add6("one-byte", []byte{128})
 	add6("two-bytes", []byte{128, 0})
+	add6("empty", []byte{})
 	return cs
 }
 
