@@ -48,8 +48,21 @@ type Config struct {
 	// Warn classifies a source error as a warning that ends the source
 	// without failing the run (a file cut off mid-record). May be nil.
 	Warn func(error) bool
-	// Ready, if set, is called once signal handling is in place.
+	// Ready, if set, is called once the pipeline is running.
 	Ready func()
+	// Signals delivers the signals the daemon acts on; nil means Run
+	// subscribes itself. main subscribes first thing (Notify), so that a
+	// SIGHUP from newsyslog during start-up cannot kill the process.
+	Signals <-chan os.Signal
+}
+
+// Notify subscribes to every signal the daemon handles and returns the
+// channel to pass in Config.Signals.
+func Notify() chan os.Signal {
+	sigs := make(chan os.Signal, 64)
+	signal.Notify(sigs, append([]os.Signal{syscall.SIGHUP, syscall.SIGUSR1, syscall.SIGUSR2,
+		syscall.SIGTERM, syscall.SIGINT}, infoSignals...)...)
+	return sigs
 }
 
 // Daemon is a running pipeline.
@@ -78,10 +91,10 @@ func Run(cfg Config) error {
 	d.skipLog.interval = 10 * time.Second
 	d.lostLog.interval = 10 * time.Second
 
-	sigs := make(chan os.Signal, 64)
-	signal.Notify(sigs, append([]os.Signal{syscall.SIGHUP, syscall.SIGUSR1, syscall.SIGUSR2,
-		syscall.SIGTERM, syscall.SIGINT}, infoSignals...)...)
-	defer signal.Stop(sigs)
+	sigs := cfg.Signals
+	if sigs == nil {
+		sigs = Notify()
+	}
 	if cfg.Ready != nil {
 		cfg.Ready()
 	}
