@@ -435,3 +435,41 @@ func TestFollowCorrupt(t *testing.T) {
 		t.Fatalf("skips %v", run.skips)
 	}
 }
+
+// TestFollowTruncatePartial: a truncation under an incomplete record is
+// reported with the bytes dropped.
+func TestFollowTruncatePartial(t *testing.T) {
+	s := newSim(t)
+	s.create()
+	s.write(s.recs(5))
+	b := s.recs(1)
+	s.write(b[:30])
+	run := startFollow(t, s.path, FollowOptions{})
+	run.waitRecords(5)
+	s.f.Truncate(0)
+	s.f.Seek(0, io.SeekStart)
+	run.waitEvent("truncate", 1)
+	s.write(pcapHdr(le, false, 116, LinkTypePFLOG))
+	s.seq = 5
+	s.write(s.recs(3))
+	s.close()
+	run.stop(0, 8)
+	if len(run.skips) != 1 || run.skips[0].Skipped != 30 || !strings.Contains(run.skips[0].Reason, "truncated") {
+		t.Fatalf("skips %v", run.skips)
+	}
+}
+
+// TestFollowIdle: an idle Follower reports nothing pending and does not
+// spin.
+func TestFollowIdle(t *testing.T) {
+	s := newSim(t)
+	s.create()
+	s.write(s.recs(2))
+	run := startFollow(t, s.path, FollowOptions{LinkType: LinkTypePFLOG})
+	run.waitRecords(2)
+	if run.f.Pending() || run.f.LinkType() != LinkTypePFLOG || run.f.Name() != s.path {
+		t.Fatalf("pending %v link type %d name %q", run.f.Pending(), run.f.LinkType(), run.f.Name())
+	}
+	s.close()
+	run.stop(0, 2)
+}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -497,5 +498,129 @@ func TestReaderClose(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("Next still blocked after Close")
+	}
+}
+
+// TestReaderBigRecords: records up to the largest accepted caplen make
+// the buffer grow, and still come out whole however the input arrives.
+func TestReaderBigRecords(t *testing.T) {
+	var recs []trec
+	for i, l := range []int{100, 262144, 20, 500000, maxSnapCaplen, 9, maxSnapCaplen - 1, 70000} {
+		r := mkRecs(i, 1, 0)[0]
+		r.data = append(r.data, bytes.Repeat([]byte{byte(i)}, l-8)...)
+		r.wire = l
+		recs = append(recs, r)
+	}
+	file, _ := pcapFile(le, false, maxSnapCaplen, LinkTypePFLOG, recs)
+	ng, _ := ngFile(be, true, LinkTypePFLOG, recs[:4])
+	for _, tc := range []struct {
+		name string
+		data []byte
+		want []trec
+	}{{"pcap", file, usec(recs)}, {"pcapng", ng, recs[:4]}} {
+		for _, mode := range []string{"whole", "half", "onebyte"} {
+			var in io.Reader = bytes.NewReader(tc.data)
+			switch mode {
+			case "half":
+				in = iotest.HalfReader(in)
+			case "onebyte":
+				in = iotest.OneByteReader(in)
+			}
+			r, err := NewReader("big", in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res := collect(t, r)
+			if res.err != nil || res.trunc != nil || len(res.skips) > 0 {
+				t.Fatalf("%s %s: %v %v %v", tc.name, mode, res.err, res.trunc, res.skips)
+			}
+			sameRecs(t, res.recs, tc.want)
+			if len(r.p.buf) > maxBuf {
+				t.Fatalf("buffer %d", len(r.p.buf))
+			}
+		}
+	}
+	// One byte more than the limit is corrupt.
+	recs[1].data = append(recs[1].data, bytes.Repeat([]byte{1}, maxSnapCaplen-262144+1)...)
+	recs[1].wire = len(recs[1].data)
+	file, _ = pcapFile(le, false, maxSnapCaplen, LinkTypePFLOG, recs[:3])
+	res := collect(t, must(NewReader("big", bytes.NewReader(file))))
+	if len(res.recs) != 2 || len(res.skips) != 1 {
+		t.Fatalf("%d records, skips %v", len(res.recs), res.skips)
+	}
+}
+
+// TestOpenStdin runs the test binary with a pipe as standard input and
+// reads it with Open("-").
+func TestOpenStdin(t *testing.T) {
+	if os.Getenv("PCAPFILE_STDIN_HELPER") == "close" {
+		r, err := Open("-")
+		if err != nil {
+			fmt.Println("error:", err)
+			os.Exit(0)
+		}
+		done := make(chan error)
+		go func() {
+			var p source.Packet
+			for {
+				if err := r.Next(&p); err != nil {
+					done <- err
+					return
+				}
+			}
+		}()
+		time.Sleep(50 * time.Millisecond)
+		r.Close()
+		select {
+		case err := <-done:
+			fmt.Println("Next returned", err)
+		case <-time.After(10 * time.Second):
+			fmt.Println("Next still blocked after Close")
+		}
+		os.Exit(0)
+	}
+	if os.Getenv("PCAPFILE_STDIN_HELPER") != "" {
+		r, err := Open("-")
+		if err != nil {
+			fmt.Println("error:", err)
+			os.Exit(0)
+		}
+		res := collect(t, r)
+		fmt.Printf("name %s records %d last %d err %v\n", r.Name(), len(res.recs), seqOf(res.recs[len(res.recs)-1].data), res.err)
+		os.Exit(0)
+	}
+	file, _ := pcapFile(le, false, 116, LinkTypePFLOG, mkRecs(0, 1000, 100))
+	cmd := exec.Command(os.Args[0], "-test.run=^TestOpenStdin$")
+	cmd.Env = append(os.Environ(), "PCAPFILE_STDIN_HELPER=1")
+	cmd.Stdin = iotest.HalfReader(bytes.NewReader(file)) // a pipe fed in pieces
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "name stdin records 1000 last 999 err <nil>\n"; string(out) != want {
+		t.Fatalf("got %q, want %q", out, want)
+	}
+}
+
+// TestOpenStdinClose: Close unblocks a Next waiting on a standard input
+// pipe.
+func TestOpenStdinClose(t *testing.T) {
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pw.Close()
+	file, _ := pcapFile(le, false, 116, LinkTypePFLOG, mkRecs(0, 1, 100))
+	pw.Write(file)
+	cmd := exec.Command(os.Args[0], "-test.run=^TestOpenStdin$")
+	cmd.Env = append(os.Environ(), "PCAPFILE_STDIN_HELPER=close")
+	cmd.Stdin = pr
+	out, err := cmd.Output()
+	pr.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "Next returned EOF\n"; string(out) != want {
+		t.Fatalf("got %q, want %q", out, want)
 	}
 }
