@@ -54,8 +54,12 @@ var (
 )
 
 // daemon builds cmd/pfasciilogd once per test binary and returns its path.
+// PFASCIILOGD_BIN names an already built binary to test instead.
 func daemon(t testing.TB) string {
 	t.Helper()
+	if p := os.Getenv("PFASCIILOGD_BIN"); p != "" {
+		return p
+	}
 	buildOnce.Do(func() {
 		buildDir, buildErr = os.MkdirTemp("", "pfasciilogd-packaging-")
 		if buildErr != nil {

@@ -1,0 +1,213 @@
+package packaging
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pfasciilogd/pfasciilogd/internal/gen"
+	"github.com/pfasciilogd/pfasciilogd/internal/testtool"
+)
+
+const jailName = "pfasciilogd"
+
+// pfTableNameSize is PF_TABLE_NAME_SIZE from sys/net/pfvar.h, NUL included.
+const pfTableNameSize = 32
+
+func TestJailConfig(t *testing.T) {
+	j := iniSection(t, readFile(t, "fail2ban/jail.d/pfasciilogd.conf"), jailName)
+	want := map[string]string{
+		"enabled":  "false",
+		"filter":   "pfasciilogd",
+		"logpath":  rcDefault(t, "pfasciilogd_logfile"),
+		"protocol": "all",
+	}
+	for k, v := range want {
+		if j[k] != v {
+			t.Errorf("jail %s = %q, want %q", k, j[k], v)
+		}
+	}
+	if !regexp.MustCompile(`^pf\[.*actiontype=<allports>.*\]$`).MatchString(j["banaction"]) {
+		t.Errorf("banaction = %q, want fail2ban's pf action with actiontype=<allports>", j["banaction"])
+	}
+	// fail2ban's pf action names the table <tablename>-<name> with
+	// tablename = f2b, and the anchor f2b/<name>.
+	if b, err := os.ReadFile("/etc/fail2ban/action.d/pf.conf"); err == nil {
+		s := string(b)
+		if !strings.Contains(s, "<tablename>-<name>") || !regexp.MustCompile(`(?m)^tablename = f2b$`).MatchString(s) ||
+			!strings.Contains(s, "pfctl -a f2b/<name>") {
+			t.Errorf("fail2ban's action.d/pf.conf no longer names tables f2b-<name> in anchor f2b/<name>; recheck the jail name")
+		}
+	} else {
+		testtool.Need(t, "fail2ban-server", "fail2ban")
+		t.Fatalf("fail2ban is installed but has no action.d/pf.conf: %v", err)
+	}
+	if n := len("f2b-" + jailName); n > pfTableNameSize-1 {
+		t.Errorf("pf table f2b-%s has %d characters; pf allows %d", jailName, n, pfTableNameSize-1)
+	}
+	maxretry := atoi(t, j["maxretry"])
+	findtime := duration(t, j["findtime"])
+	if findtime < 90*time.Second {
+		t.Errorf("findtime %v: lines from a followed pflogd file arrive up to 60 s late; fail2ban drops lines older than findtime", findtime)
+	}
+	// A legitimate client retrying one blocked port sends about 7 SYNs in
+	// two minutes; a scanner sends dozens a second.
+	if maxretry < 10 || maxretry > 50 {
+		t.Errorf("maxretry %d: outside 10..50", maxretry)
+	}
+	if duration(t, j["bantime"]) < time.Hour/2 {
+		t.Errorf("bantime %s: too short to matter", j["bantime"])
+	}
+}
+
+func atoi(t testing.TB, s string) int {
+	t.Helper()
+	var n int
+	if _, err := fmt.Sscanf(s, "%d", &n); err != nil {
+		t.Fatalf("not a number: %q", s)
+	}
+	return n
+}
+
+// duration parses fail2ban's time abbreviations used here (s, m, h, d).
+func duration(t testing.TB, s string) time.Duration {
+	t.Helper()
+	if d, err := time.ParseDuration(s); err == nil {
+		return d
+	}
+	if strings.HasSuffix(s, "d") {
+		return time.Duration(atoi(t, strings.TrimSuffix(s, "d"))) * 24 * time.Hour
+	}
+	return time.Duration(atoi(t, s)) * time.Second
+}
+
+// ourPrefix is the pflog part of a line in our (FreeBSD tcpdump) text.
+func ourPrefix(p pkt) string {
+	var b strings.Builder
+	rule := p.rule
+	if rule == 0 {
+		rule = 1
+	}
+	fmt.Fprintf(&b, "rule %d", rule)
+	if p.anchor != "" {
+		fmt.Fprintf(&b, ".%s.%d", p.anchor, p.subrule)
+	}
+	b.WriteString("/0(match)")
+	if p.uid != 0 {
+		fmt.Fprintf(&b, " [uid %d]", p.uid)
+	}
+	if p.rid != 0 {
+		fmt.Fprintf(&b, " [ridentifier %d]", p.rid)
+	}
+	action, dir := "block", "in"
+	if p.pass {
+		action = "pass"
+	}
+	if p.out {
+		dir = "out"
+	}
+	fmt.Fprintf(&b, ": %s %s on vtnet0: ", action, dir)
+	return b.String()
+}
+
+func casesCapture(t *testing.T) string {
+	now := time.Now()
+	var recs []*gen.Record
+	for i, c := range lineCases {
+		recs = append(recs, c.p.record(t, now.Unix()-int64(len(lineCases)-i), 748353000))
+	}
+	return captureFile(t, "cases.pcap", 0, recs)
+}
+
+// tcpdumpLines: the packet text from the real tcpdump after our own
+// timestamp and pflog prefix (Debian's tcpdump prints neither [uid] nor
+// [ridentifier], so that part is made here, as FreeBSD's prints it).
+func tcpdumpLines(t *testing.T, capture string) []string {
+	tcpdump := testtool.Need(t, "tcpdump", "tcpdump")
+	out, err := exec.Command(tcpdump, "-n", "-e", "-S", "-t", "-r", capture).Output()
+	if err != nil {
+		t.Fatalf("tcpdump: %v", err)
+	}
+	got := strings.Split(strings.TrimRight(string(out), "\n"), "\n")
+	if len(got) != len(lineCases) {
+		t.Fatalf("tcpdump printed %d lines for %d records", len(got), len(lineCases))
+	}
+	ts := time.Now().Format("2006-01-02T15:04:05.000000-07:00")
+	lines := make([]string, len(got))
+	for i, l := range got {
+		_, pktText, ok := strings.Cut(l, " on vtnet0: ")
+		if !ok {
+			t.Fatalf("tcpdump line without interface: %s", l)
+		}
+		lines[i] = ts + " " + ourPrefix(lineCases[i].p) + pktText
+	}
+	return lines
+}
+
+// daemonLines: the real pfasciilogd's text for the capture.
+func daemonLines(t *testing.T, capture string) []string {
+	out, err := exec.Command(daemon(t), "-r", capture, "-o", "-").Output()
+	if err != nil {
+		t.Fatalf("pfasciilogd -r: %v", err)
+	}
+	lines := strings.Split(strings.TrimRight(string(out), "\n"), "\n")
+	if len(lines) != len(lineCases) {
+		t.Fatalf("pfasciilogd printed %d lines for %d records:\n%s", len(lines), len(lineCases), out)
+	}
+	return lines
+}
+
+// TestFilterModes runs fail2ban-regex with the shipped filter in both
+// modes over one line of every kind and compares the addresses it finds
+// with the expected ones, line by line.
+func TestFilterModes(t *testing.T) {
+	regex := testtool.Need(t, "fail2ban-regex", "fail2ban")
+	filter, err := filepath.Abs(filepath.Join(root, "fail2ban/filter.d/pfasciilogd.conf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	capture := casesCapture(t)
+	for _, src := range []struct {
+		name  string
+		lines func(*testing.T, string) []string
+	}{{"tcpdump", tcpdumpLines}, {"pfasciilogd", daemonLines}} {
+		t.Run(src.name, func(t *testing.T) {
+			lines := src.lines(t, capture)
+			log := filepath.Join(t.TempDir(), "pf.log")
+			must(t, os.WriteFile(log, []byte(strings.Join(lines, "\n")+"\n"), 0o640))
+			for _, mode := range []string{"normal", "aggressive"} {
+				var want []string
+				for _, c := range lineCases {
+					if (mode == "normal" && c.normal) || (mode == "aggressive" && c.aggressive) {
+						want = append(want, c.p.src)
+					}
+				}
+				out, err := exec.Command(regex, "-o", "ip", log, filter+"[mode="+mode+"]").CombinedOutput()
+				if err != nil {
+					t.Fatalf("fail2ban-regex %s: %v\n%s", mode, err, out)
+				}
+				got := fields(string(out))
+				if strings.Join(got, " ") != strings.Join(want, " ") {
+					t.Errorf("mode %s: fail2ban-regex found\n  %s\nwant\n  %s", mode, strings.Join(got, " "), strings.Join(want, " "))
+					for i, c := range lineCases {
+						t.Logf("%-32s normal=%-5v aggressive=%-5v %s", c.name, c.normal, c.aggressive, lines[i])
+					}
+				}
+			}
+			// The default date detection must read our timestamp: every
+			// line is dated, none needs a datepattern beyond its anchor.
+			out, err := exec.Command(regex, log, filter).CombinedOutput()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !regexp.MustCompile(fmt.Sprintf(`\[%d\] \{\^LN-BEG\}ExYear`, len(lines))).Match(out) {
+				t.Errorf("fail2ban did not date every line with its default ISO detector:\n%s", out)
+			}
+		})
+	}
+}
