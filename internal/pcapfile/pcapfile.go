@@ -4,18 +4,33 @@
 // is still writing, the way tail -F does (Follow).
 //
 // Both formats are parsed by one small parser of our own over a big
-// reused buffer, not by gopacket/pcapgo: pcapgo.Reader reads ahead and
-// cannot tail a growing file, and pcapgo.NgReader allocates per block,
-// trusts block lengths (a corrupt length asks for gigabytes) and cannot
-// tell "record not complete yet" from "file cut". Our parser only ever
-// decides on bytes it has, so the same code serves a finite file, a pipe
-// with records arriving one at a time, and a file being appended to.
+// reused buffer (no allocation per record), not by gopacket/pcapgo:
+// pcapgo.Reader reads ahead and cannot tail a growing file, and
+// pcapgo.NgReader reads ahead through a bufio.Reader, trusts block and
+// capture lengths (a corrupt one makes it allocate or discard up to 4
+// GiB), gives up at the first bad block and cannot tell "record not
+// complete yet" from "file cut". Our parser only ever decides on bytes it
+// has, so the same code serves a finite file, a pipe with records
+// arriving one at a time, and a file being appended to.
+//
+// A Reader reads to the end of its input; on a file pflogd is still
+// writing, the last record may be incomplete and is then reported as
+// truncated. Use a Follower for such a file.
 //
 // Corrupt record headers are skipped: the parser scans forward for the
 // next plausible record (whose following record is plausible too, or
 // which ends exactly at the end of the input) and reports what it
-// skipped as a *source.SkipError. A file cut inside a record yields all
-// complete records and then an error matching ErrTruncated.
+// skipped as a *source.SkipError. A header is corrupt when its caplen is
+// above 256 KiB (or the file's snaplen, if that is larger, up to 1 MiB),
+// exceeds the original length by more than 256 bytes, its original
+// length is 0 or its sub-second field is out of range; a header with a
+// caplen above the file's snaplen or a time more than a day before the
+// previous record's is believed only if the header after it is sound.
+// A corrupt caplen that is still below those limits (possible only in
+// files with a large snaplen) yields one wrong record before the parser
+// resynchronises. pcapng blocks are checked against their trailing
+// length copy. A file cut inside a record yields all complete records and
+// then an error matching ErrTruncated.
 package pcapfile
 
 import (
