@@ -61,20 +61,28 @@ func AppendPflogPrefix(dst []byte, h *pflog.Header) []byte {
 }
 
 // AppendSafeName appends a NUL-terminated name from a pflog header the way
-// tcpdump's nd_printjnp does: printable ASCII as is, other bytes as
-// "M-x" / "^x" escapes. Spaces, which tcpdump prints as is, are kept, but
-// a name can never contain a newline or other control byte in our output.
+// tcpdump's nd_printjnp does: printable ASCII as is, bytes with the high
+// bit set as "M-" and control bytes as "^x". Where tcpdump would print a
+// space or a backslash as is, we print "\040" and "\\" (vis(3) style): a
+// name can then never contain white space, so readers that take the
+// interface or anchor as one word (the fail2ban filter) cannot be fooled
+// by a crafted name that looks like the rest of a line.
 func AppendSafeName(dst []byte, name []byte) []byte {
 	for _, c := range name {
 		if c >= 0x80 {
 			dst = append(dst, 'M', '-')
 			c &= 0x7f
 		}
-		if c < 0x20 || c == 0x7f {
+		switch {
+		case c < 0x20 || c == 0x7f:
 			dst = append(dst, '^', c^0x40)
-			continue
+		case c == ' ':
+			dst = append(dst, `\040`...)
+		case c == '\\':
+			dst = append(dst, '\\', '\\')
+		default:
+			dst = append(dst, c)
 		}
-		dst = append(dst, c)
 	}
 	return dst
 }
