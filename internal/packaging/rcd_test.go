@@ -6,8 +6,11 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
+	"github.com/pfasciilogd/pfasciilogd/internal/gen"
 	"github.com/pfasciilogd/pfasciilogd/internal/testtool"
 )
 
@@ -338,5 +341,50 @@ func TestRCScriptSignals(t *testing.T) {
 	r := runRC(t, "reload", "pfasciilogd_enable=YES\npfasciilogd_pidfile=@DIR@/pfasciilogd.pid\n", true, "pflog0", "")
 	if !strings.Contains(r.log, "NOTRUNNING") || strings.Contains(r.log, "kill") {
 		t.Errorf("reload without a pidfile:\n%s", r.log)
+	}
+}
+
+// TestRCFlagsAcceptedByDaemon runs the real pfasciilogd with the command
+// line the rc.d script assembles (files mode, so no bpf is needed) and
+// checks that it starts, writes the log and stops on SIGTERM with status 0.
+func TestRCFlagsAcceptedByDaemon(t *testing.T) {
+	pfa := daemon(t)
+	work := t.TempDir()
+	capture := captureFile(t, "pflog", 0, []*gen.Record{lineCases[0].p.record(t, time.Now().Unix(), 0)})
+	logPath := filepath.Join(work, "pf.log")
+	pidPath := filepath.Join(work, "pfasciilogd.pid")
+	r := runRC(t, "start", "pfasciilogd_enable=YES\npfasciilogd_files="+capture+
+		"\npfasciilogd_logfile="+logPath+"\npfasciilogd_pidfile="+pidPath+"\npfasciilogd_flags=\"-B 1m\"\n", true, "", "")
+	if len(r.exec) < 4 || r.exec[0] != "/usr/sbin/daemon" || r.exec[1] != "-f" || r.exec[2] != "PREFIX/sbin/pfasciilogd" {
+		t.Fatalf("unexpected start command %v\n%s", r.exec, r.log)
+	}
+	cmd := exec.Command(pfa, r.exec[3:]...)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	must(t, cmd.Start())
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	deadline := time.Now().Add(10 * time.Second)
+	for countLines(logPath) != 1 {
+		if time.Now().After(deadline) {
+			_ = cmd.Process.Kill()
+			t.Fatalf("pfasciilogd %v wrote no line\n%s", r.exec[3:], stderr.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	must(t, cmd.Process.Signal(syscall.SIGTERM))
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("pfasciilogd %v: %v\n%s", r.exec[3:], err, stderr.String())
+		}
+	case <-time.After(10 * time.Second):
+		_ = cmd.Process.Kill()
+		t.Fatal("pfasciilogd did not stop on SIGTERM")
+	}
+	if st, err := os.Stat(logPath); err != nil {
+		t.Error(err)
+	} else if st.Mode().Perm() != 0o640 {
+		t.Errorf("log file mode %v, want 0640", st.Mode().Perm())
 	}
 }
