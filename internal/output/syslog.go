@@ -264,4 +264,3 @@ func (s *Syslog) Close() error {
 	}
 	return nil
 }
-

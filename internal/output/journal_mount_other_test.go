@@ -1,0 +1,10 @@
+//go:build !linux
+
+package output_test
+
+import "errors"
+
+// mountTmpfs is Linux-only: journald runs only there.
+func mountTmpfs(target, mode string) error {
+	return errors.New("mount namespaces need Linux")
+}

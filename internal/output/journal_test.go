@@ -1,0 +1,493 @@
+package output_test
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/pfasciilogd/pfasciilogd/internal/format"
+	"github.com/pfasciilogd/pfasciilogd/internal/gen"
+	"github.com/pfasciilogd/pfasciilogd/internal/output"
+	"github.com/pfasciilogd/pfasciilogd/internal/packet/packettest"
+	"github.com/pfasciilogd/pfasciilogd/internal/pflog"
+	"github.com/pfasciilogd/pfasciilogd/internal/testtool"
+)
+
+// The journald tests run a real systemd-journald. So that they never
+// touch a journald that already runs (or the host's journal files), the
+// test re-executes itself in a private mount namespace (unshare(1)) where
+// /run and /var/log/journal are fresh tmpfs mounts; journald, journalctl,
+// fail2ban and the sink all live in that namespace and vanish with it.
+const journalNSEnv = "PFASCIILOGD_TEST_JOURNAL_NAMESPACE"
+
+func journaldPath() string {
+	for _, p := range []string{"/lib/systemd/systemd-journald", "/usr/lib/systemd/systemd-journald"} {
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	return ""
+}
+
+func needRealTool(t *testing.T, ok bool, msg string) {
+	t.Helper()
+	if ok {
+		return
+	}
+	msg = "NEEDS TOOL: " + msg + "; this real-tool test did NOT run"
+	if os.Getenv("CI") != "" {
+		t.Fatal(msg)
+	}
+	t.Skip("\n\n*** " + msg + " ***\n")
+}
+
+func TestJournald(t *testing.T) {
+	if os.Getenv(journalNSEnv) == "" {
+		testtool.Need(t, "journalctl", "systemd")
+		testtool.Need(t, "unshare", "util-linux")
+		needRealTool(t, journaldPath() != "", "systemd-journald is not installed (apt-get install systemd)")
+		needRealTool(t, os.Geteuid() == 0, "systemd-journald must run as root (run the tests as root)")
+		cmd := exec.Command("unshare", "--mount", "--propagation", "private",
+			os.Args[0], "-test.run=^TestJournald$", "-test.v", "-test.count=1", "-test.timeout=150s")
+		cmd.Env = append(os.Environ(), journalNSEnv+"=1")
+		out, err := cmd.CombinedOutput()
+		t.Logf("in a private mount namespace:\n%s", out)
+		if err != nil {
+			t.Fatalf("namespace run: %v", err)
+		}
+		if !bytes.Contains(out, []byte("--- PASS: TestJournald")) || bytes.Contains(out, []byte("--- SKIP")) {
+			t.Fatal("the namespace run did not pass every test")
+		}
+		return
+	}
+
+	// In the namespace: fresh, private /run and journal directories.
+	if err := mountTmpfs("/run", "0755"); err != nil {
+		t.Fatalf("mount tmpfs on /run: %v", err)
+	}
+	if _, err := os.Stat("/var/log/journal"); err == nil {
+		if err := mountTmpfs("/var/log/journal", "2755"); err != nil {
+			t.Fatalf("mount tmpfs on /var/log/journal: %v", err)
+		}
+	}
+
+	// Without journald, the sink says so clearly.
+	if _, err := output.OpenJournal(); !errors.Is(err, output.ErrNoJournald) {
+		t.Fatalf("OpenJournal without journald: %v", err)
+	} else if !strings.Contains(err.Error(), "journald is not running") {
+		t.Fatalf("error %q", err)
+	}
+
+	// Each part gets a journald with empty journals of its own.
+	for _, part := range []struct {
+		name string
+		f    func(*testing.T)
+	}{{"fields", testJournalFields}, {"fail2ban", testJournalFail2ban}} {
+		for _, d := range []string{"/run/log/journal", "/var/log/journal"} {
+			ents, _ := os.ReadDir(d)
+			for _, e := range ents {
+				os.RemoveAll(filepath.Join(d, e.Name()))
+			}
+		}
+		stop := startJournald(t)
+		t.Run(part.name, part.f)
+		stop()
+	}
+}
+
+func startJournald(t *testing.T) func() {
+	t.Helper()
+	for _, d := range []string{"/run/systemd/journal", "/run/log/journal"} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var logs bytes.Buffer
+	cmd := exec.Command(journaldPath())
+	cmd.Stdout, cmd.Stderr = &logs, &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start systemd-journald: %v", err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		c, err := net.Dial("unixgram", "/run/systemd/journal/socket")
+		if err == nil {
+			c.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			cmd.Wait()
+			t.Fatalf("journald socket did not appear: %v\n%s", err, logs.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		done := make(chan struct{})
+		go func() { cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			cmd.Process.Kill()
+			<-done
+		}
+	}
+}
+
+// journalEntries reads our entries back with journalctl -o json, waiting
+// until there are n of them.
+func journalEntries(t *testing.T, n int) []map[string]any {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		out, err := exec.Command("journalctl", "-o", "json", "--no-pager", "SYSLOG_IDENTIFIER="+output.JournalIdentifier).Output()
+		if err != nil {
+			t.Fatalf("journalctl: %v", err)
+		}
+		var es []map[string]any
+		sc := bufio.NewScanner(bytes.NewReader(out))
+		sc.Buffer(nil, 1<<20)
+		for sc.Scan() {
+			var m map[string]any
+			if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
+				t.Fatalf("journalctl line %q: %v", sc.Bytes(), err)
+			}
+			es = append(es, m)
+		}
+		if len(es) >= n {
+			return es
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("journalctl returned %d entries, want %d", len(es), n)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func caseRecordOut(t *testing.T, c *packettest.Case) *format.Record {
+	t.Helper()
+	p := c.Packet()
+	h := new(pflog.Header)
+	ip, err := pflog.Decode(p.Data, h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &format.Record{Pkt: p, Hdr: h, IP: ip, IPWireLen: p.WireLen - pflog.HeaderSize(h.Length)}
+}
+
+// wantFields derives the PF_* fields a record must carry from the JSON
+// formatter's view of it (an independent path through the same record).
+func wantFields(t *testing.T, r *format.Record) map[string]string {
+	var m map[string]any
+	if err := json.Unmarshal(format.NewJSON(time.UTC).Append(nil, r), &m); err != nil {
+		t.Fatal(err)
+	}
+	num := func(k string) string { return strconv.FormatFloat(m[k].(float64), 'f', -1, 64) }
+	w := map[string]string{
+		"PF_RULE": num("rule"), "PF_ACTION": m["action"].(string), "PF_REASON": m["reason"].(string),
+		"PF_DIR": m["direction"].(string), "PF_AF": m["af"].(string), "PF_LEN": num("wire_length"),
+		"PF_IF": string(format.AppendSafeName(nil, r.Hdr.Interface())), "PF_TRUNCATED": "0",
+	}
+	if m["truncated"] == true {
+		w["PF_TRUNCATED"] = "1"
+	}
+	if m["subrule"] != nil {
+		w["PF_SUBRULE"] = num("subrule")
+		w["PF_ANCHOR"] = string(format.AppendSafeName(nil, r.Hdr.Anchor()))
+	}
+	if m["uid"] != nil {
+		w["PF_UID"] = num("uid")
+	}
+	if num("ridentifier") != "0" {
+		w["PF_RIDENTIFIER"] = num("ridentifier")
+	}
+	if m["ip_version"].(float64) != 0 {
+		w["PF_SRC"], w["PF_DST"] = m["src"].(string), m["dst"].(string)
+		if p, ok := m["proto"].(string); ok {
+			w["PF_PROTO"] = p
+		} else {
+			w["PF_PROTO"] = num("proto_num")
+		}
+	}
+	if _, ok := m["sport"]; ok {
+		w["PF_SPORT"], w["PF_DPORT"] = num("sport"), num("dport")
+	}
+	if f, ok := m["tcp_flags"].(string); ok {
+		w["PF_TCPFLAGS"] = f
+	}
+	if _, ok := m["icmp_type"]; ok {
+		w["PF_ICMPTYPE"], w["PF_ICMPCODE"] = num("icmp_type"), num("icmp_code")
+	}
+	return w
+}
+
+func testJournalFields(t *testing.T) {
+	j, err := output.OpenJournal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	text := format.NewText(time.UTC)
+	cases := packettest.Catalogue()
+	var lines []string
+	var want []map[string]string
+	for i := range cases {
+		r := caseRecordOut(t, &cases[i])
+		line := text.Append(nil, r)
+		var err error
+		if i%2 == 0 {
+			err = j.WriteRecord(line, r, nil)
+		} else {
+			f := format.NewJSON(time.UTC) // hand over a formatter's summary
+			f.Append(nil, r)
+			err = j.WriteRecord(line, r, f.Summary())
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", cases[i].Name, err)
+		}
+		lines = append(lines, strings.TrimSuffix(string(line), "\n"))
+		want = append(want, wantFields(t, r))
+	}
+	// Plain lines through the Sink interface.
+	if err := j.Write([]byte("plain one\nplain two\n")); err != nil {
+		t.Fatal(err)
+	}
+	es := journalEntries(t, len(cases)+2)
+	if len(es) != len(cases)+2 {
+		t.Fatalf("%d entries, want %d", len(es), len(cases)+2)
+	}
+	for i, e := range es[:len(cases)] {
+		name := cases[i].Name
+		if e["MESSAGE"] != lines[i] {
+			t.Errorf("%s: MESSAGE %q, want %q", name, e["MESSAGE"], lines[i])
+		}
+		if e["PRIORITY"] != "6" || e["SYSLOG_IDENTIFIER"] != "pfasciilogd" {
+			t.Errorf("%s: PRIORITY %v SYSLOG_IDENTIFIER %v", name, e["PRIORITY"], e["SYSLOG_IDENTIFIER"])
+		}
+		got := map[string]string{}
+		for k, v := range e {
+			if strings.HasPrefix(k, "PF_") {
+				s, ok := v.(string)
+				if !ok {
+					t.Errorf("%s: %s is not a plain string: %v", name, k, v)
+				}
+				got[k] = s
+			}
+		}
+		var keys []string
+		for k := range want[i] {
+			keys = append(keys, k)
+		}
+		for k := range got {
+			if _, ok := want[i][k]; !ok {
+				keys = append(keys, k)
+			}
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			if got[k] != want[i][k] {
+				t.Errorf("%s: %s = %q, want %q", name, k, got[k], want[i][k])
+			}
+		}
+	}
+	for i, want := range []string{"plain one", "plain two"} {
+		e := es[len(cases)+i]
+		if e["MESSAGE"] != want || e["SYSLOG_IDENTIFIER"] != "pfasciilogd" {
+			t.Errorf("plain entry %d: %v", i, e)
+		}
+	}
+	if st := j.Stats(); st.Sent != uint64(len(cases)+2) || st.Dropped != 0 {
+		t.Errorf("stats %+v", st)
+	}
+	t.Logf("%d journal entries checked field by field", len(es))
+}
+
+// The fail2ban filter the package ships, or (if the packaging has not
+// written it yet) a minimal equivalent.
+const minimalFilter = `[Definition]
+_pfa_rule = rule \d+(?:\.\S+?\.\d+)?/\S+?(?: \[uid \d+\])?(?: \[ridentifier \d+\])?
+prefregex = ^\s*%(_pfa_rule)s: block in on \S+: <F-CONTENT>.+</F-CONTENT>$
+failregex = ^<ADDR>\.\d+ > \S+: Flags \[[^\].]*S[^\].]*\]
+datepattern = {^LN-BEG}
+`
+
+func testJournalFail2ban(t *testing.T) {
+	server := testtool.Need(t, "fail2ban-server", "fail2ban")
+	client := testtool.Need(t, "fail2ban-client", "fail2ban")
+	// fail2ban's systemd backend needs python3-systemd.
+	py := "/usr/bin/python3"
+	if b, err := os.ReadFile(server); err == nil && bytes.HasPrefix(b, []byte("#!")) {
+		py = strings.Fields(strings.TrimPrefix(string(bytes.SplitN(b, []byte("\n"), 2)[0]), "#!"))[0]
+	}
+	needRealTool(t, exec.Command(py, "-c", "import systemd.journal").Run() == nil,
+		"python3-systemd is not installed (apt-get install python3-systemd)")
+
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "conf")
+	for _, d := range []string{"filter.d", "action.d"} {
+		if err := os.MkdirAll(filepath.Join(conf, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	filter, err := os.ReadFile("../../fail2ban/filter.d/pfasciilogd.conf")
+	if err != nil {
+		t.Logf("NOTE: ../../fail2ban/filter.d/pfasciilogd.conf not found (%v): using a minimal equivalent", err)
+		filter = []byte(minimalFilter)
+	} else {
+		t.Log("using the packaged filter fail2ban/filter.d/pfasciilogd.conf")
+	}
+	bans := filepath.Join(dir, "bans")
+	logfile := filepath.Join(dir, "pf.log")
+	files := map[string]string{
+		"filter.d/pfasciilogd.conf": string(filter),
+		// The journal variant: fail2ban's systemd backend hands the filter
+		// "HOST IDENT[PID]: MESSAGE", and MESSAGE starts with our own
+		// timestamp; the journal's time is used, so only skip both.
+		"filter.d/pfasciilogd-journal.conf": `[INCLUDES]
+before = pfasciilogd.conf
+[Definition]
+prefregex = ^\S+ pfasciilogd\[\d+\]: \S+ %(_pfa_rule)s: block in on \S+: <F-CONTENT>.+</F-CONTENT>$
+[Init]
+journalmatch = SYSLOG_IDENTIFIER=pfasciilogd
+`,
+		"action.d/record.conf": "[Definition]\nactionstart =\nactionstop =\nactioncheck =\nactionban = echo \"<name> <ip>\" >> " + bans + "\nactionunban =\n",
+		"fail2ban.conf": fmt.Sprintf("[Definition]\nloglevel = INFO\nlogtarget = %s\nsocket = %s\npidfile = %s\ndbfile = :memory:\n",
+			filepath.Join(dir, "f2b.log"), filepath.Join(dir, "f2b.sock"), filepath.Join(dir, "f2b.pid")),
+		"jail.conf": fmt.Sprintf(`[DEFAULT]
+banaction = record
+action = record[name=%%(__name__)s]
+maxretry = 5
+findtime = 10m
+bantime = 1h
+usedns = no
+ignoreip =
+[pf-file]
+enabled = true
+filter = pfasciilogd
+backend = polling
+logpath = %s
+[pf-journal]
+enabled = true
+filter = pfasciilogd-journal
+backend = systemd
+`, logfile),
+	}
+	for name, body := range files {
+		if err := os.WriteFile(filepath.Join(conf, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(logfile, nil, 0o640); err != nil {
+		t.Fatal(err)
+	}
+	sock := filepath.Join(dir, "f2b.sock")
+	var srvOut bytes.Buffer
+	srv := exec.Command(server, "-f", "-x", "-c", conf, "-s", sock, "-p", filepath.Join(dir, "f2b.pid"), "start")
+	srv.Stdout, srv.Stderr = &srvOut, &srvOut
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		exec.Command(client, "-c", conf, "-s", sock, "stop").Run()
+		done := make(chan struct{})
+		go func() { srv.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			srv.Process.Kill()
+			<-done
+		}
+		if t.Failed() {
+			log, _ := os.ReadFile(filepath.Join(dir, "f2b.log"))
+			t.Logf("fail2ban-server output:\n%s\nfail2ban log:\n%s", srvOut.String(), log)
+		}
+	}()
+	waitFor(t, "fail2ban to run both jails", func() bool {
+		out, err := exec.Command(client, "-c", conf, "-s", sock, "status").CombinedOutput()
+		return err == nil && bytes.Contains(out, []byte("pf-file")) && bytes.Contains(out, []byte("pf-journal"))
+	})
+
+	// Traffic: two scanners (IPv4 and IPv6) over many ports, a host below
+	// maxretry, passed packets and outbound blocks that must never count.
+	j, err := output.OpenJournal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.OpenFile(logfile, os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	text := format.NewText(time.Local)
+	now := time.Now()
+	send := func(src string, v6 bool, dport uint16, mod func(h *pflog.Header)) {
+		var ip []byte
+		var h pflog.Header
+		if v6 {
+			l := packettest.V6(src, "2001:db8::1", 6)
+			ip = packettest.Serialize(l, packettest.TCPSyn(40000, dport, l))
+			h = gen.DefaultHeader(pflog.AFInet6)
+		} else {
+			l := packettest.V4(src, "192.0.2.1", 6)
+			ip = packettest.Serialize(l, packettest.TCPSyn(40000, dport, l))
+			h = gen.DefaultHeader(pflog.AFInet)
+		}
+		if mod != nil {
+			mod(&h)
+		}
+		c := packettest.Case{Hdr: h, IP: ip}
+		r := caseRecordOut(t, &c)
+		r.Pkt.Sec, r.Pkt.Nsec = now.Unix(), int32(now.Nanosecond())
+		line := text.Append(nil, r)
+		if _, err := f.Write(line); err != nil {
+			t.Fatal(err)
+		}
+		if err := j.WriteRecord(line, r, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for p := range uint16(12) {
+		send("198.51.100.66", false, 1000+p, nil)
+		send("2001:db8:bad::66", true, 2000+p, nil)
+		send("203.0.113.10", false, 3000+p, func(h *pflog.Header) { h.Action = pflog.ActionPass })
+		send("203.0.113.11", false, 4000+p, func(h *pflog.Header) { h.Dir = pflog.DirOut })
+	}
+	for p := range uint16(3) {
+		send("203.0.113.12", false, 5000+p, nil)
+	}
+	want := []string{"198.51.100.66", "2001:db8:bad::66"}
+	got := func(jail string) []string {
+		b, _ := os.ReadFile(bans)
+		var ips []string
+		for _, l := range strings.Split(string(b), "\n") {
+			if ip, ok := strings.CutPrefix(l, jail+" "); ok {
+				ips = append(ips, ip)
+			}
+		}
+		sort.Strings(ips)
+		return ips
+	}
+	waitFor(t, "bans from both jails", func() bool {
+		return len(got("pf-file")) >= len(want) && len(got("pf-journal")) >= len(want)
+	})
+	time.Sleep(1500 * time.Millisecond) // would a wrong ban follow?
+	for _, jail := range []string{"pf-file", "pf-journal"} {
+		if g := got(jail); strings.Join(g, " ") != strings.Join(want, " ") {
+			t.Errorf("%s banned %q, want %q", jail, g, want)
+		}
+	}
+	t.Logf("file jail banned %q, journal jail banned %q", got("pf-file"), got("pf-journal"))
+}
