@@ -48,7 +48,9 @@ const JournalIdentifier = "pfasciilogd"
 // escapes), so a field never holds a control byte.
 //
 // The daemon calls WriteRecord(line, record, summary) once per record
-// instead of batching lines into Write: the fields need the record.
+// instead of batching lines into Write: the fields need the record. Tap
+// wraps a formatter so that this happens while formatting, which plugs
+// journald into a pipeline built for batches without changing it.
 // Write(batch) is there for the Sink interface (and for lines that have
 // no record, such as the daemon's own notices): each line becomes an
 // entry with MESSAGE and SYSLOG_IDENTIFIER only.
@@ -215,3 +217,41 @@ func (j *Journal) Reopen() error { return nil }
 
 // Close does nothing: the library owns its socket.
 func (j *Journal) Close() error { return nil }
+
+// Tap returns a formatter that formats with f and sends every record to
+// the journal as it is formatted, so the daemon's pipeline (formatter,
+// then a sink for batches of lines) needs no journald-specific path. With
+// keep false the line is not returned for the batch (journald is the only
+// output: use a sink that discards, or none); with keep true it also goes
+// to the other sink. Send errors are counted in Stats (Dropped) and
+// handed to onError when it is not nil.
+func (j *Journal) Tap(f format.Formatter, keep bool, onError func(error)) format.Formatter {
+	return &journalTap{j: j, f: f, keep: keep, onError: onError}
+}
+
+type journalTap struct {
+	j       *Journal
+	f       format.Formatter
+	keep    bool
+	onError func(error)
+}
+
+// summarizer is implemented by the formatters that decode the packet
+// anyway (JSON, Filterlog): their summary saves the sink a second decode.
+type summarizer interface{ Summary() *packet.Summary }
+
+func (t *journalTap) Append(dst []byte, r *format.Record) []byte {
+	start := len(dst)
+	dst = t.f.Append(dst, r)
+	var s *packet.Summary
+	if sf, ok := t.f.(summarizer); ok {
+		s = sf.Summary()
+	}
+	if err := t.j.WriteRecord(dst[start:], r, s); err != nil && t.onError != nil {
+		t.onError(err)
+	}
+	if !t.keep {
+		return dst[:start]
+	}
+	return dst
+}

@@ -188,6 +188,16 @@ func caseRecordOut(t *testing.T, c *packettest.Case) *format.Record {
 	return &format.Record{Pkt: p, Hdr: h, IP: ip, IPWireLen: p.WireLen - pflog.HeaderSize(h.Length)}
 }
 
+func caseByNameOut(t *testing.T, name string) packettest.Case {
+	for _, c := range packettest.Catalogue() {
+		if c.Name == name {
+			return c
+		}
+	}
+	t.Fatalf("no case %q", name)
+	return packettest.Case{}
+}
+
 // wantFields derives the PF_* fields a record must carry from the JSON
 // formatter's view of it (an independent path through the same record).
 func wantFields(t *testing.T, r *format.Record) map[string]string {
@@ -259,6 +269,21 @@ func testJournalFields(t *testing.T) {
 			t.Fatalf("%s: %v", cases[i].Name, err)
 		}
 		lines = append(lines, strings.TrimSuffix(string(line), "\n"))
+		want = append(want, wantFields(t, r))
+	}
+	// Through Tap, as the daemon's formatter: the line is sent, and kept
+	// for the batch only when asked.
+	tapCase := caseByNameOut(t, "udp6-ntp")
+	for _, keep := range []bool{false, true} {
+		r := caseRecordOut(t, &tapCase)
+		tap := j.Tap(format.NewJSON(time.UTC), keep, func(err error) { t.Error(err) })
+		out := tap.Append([]byte("x"), r)
+		jl := format.NewJSON(time.UTC).Append(nil, r)
+		if keep && string(out) != "x"+string(jl) || !keep && string(out) != "x" {
+			t.Errorf("Tap keep=%v returned %q", keep, out)
+		}
+		cases = append(cases, tapCase)
+		lines = append(lines, strings.TrimSuffix(string(jl), "\n"))
 		want = append(want, wantFields(t, r))
 	}
 	// Plain lines through the Sink interface.
