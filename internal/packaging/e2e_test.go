@@ -209,6 +209,9 @@ exit 0
 	var pfaErr bytes.Buffer
 	pfaCmd := exec.Command(pfa, "-r", pflog, "-F", "-o", pfLog, "-p", pidfile)
 	pfaCmd.Stderr = &pfaErr
+	// Local time 3:30 (2:30 in summer) behind fail2ban's UTC: lines would
+	// look hours old, beyond findtime, if fail2ban ignored the offset.
+	pfaCmd.Env = append(os.Environ(), "TZ=America/St_Johns")
 	must(t, pfaCmd.Start())
 	pfaDone := make(chan error, 1)
 	go func() { pfaDone <- pfaCmd.Wait() }()
@@ -219,8 +222,11 @@ exit 0
 		}
 	}()
 	waitFor(ctx, t, "pfasciilogd writes phase A", func() bool { return countLines(pfLog) == len(recsA) })
+	if b, _ := os.ReadFile(pfLog); !bytes.Contains(b, []byte("-03:30 rule ")) && !bytes.Contains(b, []byte("-02:30 rule ")) {
+		t.Fatalf("pfasciilogd did not write America/St_Johns times:\n%.300s", b)
+	}
 
-	env := append(os.Environ(), "PATH="+stubs+":"+os.Getenv("PATH"))
+	env := append(os.Environ(), "PATH="+stubs+":"+os.Getenv("PATH"), "TZ=UTC")
 	var f2bOut bytes.Buffer
 	f2b := exec.Command(server, "-f", "-x", "-c", conf, "-s", sock, "-p", filepath.Join(dir, "f2b.pid"),
 		"--logtarget", filepath.Join(dir, "f2b.log"), "--loglevel", "INFO")
