@@ -147,3 +147,32 @@ func TestSyslogAllocs(t *testing.T) {
 		t.Errorf("Syslog.Write allocates %v times per line", n)
 	}
 }
+
+func BenchmarkSyslogWrite(b *testing.B) {
+	path := filepath.Join(b.TempDir(), "log")
+	os.Remove(path)
+	l, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: path, Net: "unixgram"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer l.Close()
+	go func() {
+		buf := make([]byte, 4096)
+		for {
+			if _, err := l.Read(buf); err != nil {
+				return
+			}
+		}
+	}()
+	s, err := output.OpenSyslog(output.SyslogConfig{Path: path})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	line := []byte("2025-11-21T10:16:42.123456+00:00 rule 1/0(match): block in on vtnet0: 198.51.100.7.54321 > 192.0.2.1.22: Flags [S], seq 1000, win 65535, length 0\n")
+	b.ReportAllocs()
+	for b.Loop() {
+		s.Write(line)
+	}
+	b.ReportMetric(float64(s.Stats().Dropped)/float64(b.N), "dropped/op")
+}
