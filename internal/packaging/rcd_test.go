@@ -282,6 +282,10 @@ pfasciilogd_logfile=@DIR@/newdir/pf.log
 		rcConf: "pfasciilogd_enable=YES\npfasciilogd_interfaces=\n",
 		logHas: []string{"WARN neither pfasciilogd_interfaces nor pfasciilogd_files is set.", "PRECMD FAILED"},
 	}, {
+		name:   "live capture and files at once",
+		rcConf: "pfasciilogd_enable=YES\npfasciilogd_interfaces=pflog0\npfasciilogd_files=/var/log/pflog\n",
+		logHas: []string{"WARN set pfasciilogd_interfaces (live capture) or pfasciilogd_files, not both.", "PRECMD FAILED"},
+	}, {
 		name:   "disabled",
 		rcConf: "",
 		logHas: []string{"DISABLED"},
