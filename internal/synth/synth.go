@@ -498,7 +498,9 @@ func (g *generator) realisticRecord() {
 	} else {
 		src, dst = g.pick4(), g.local[g.rng.IntN(len(g.local))][:]
 	}
-	sport := uint16(1024 + g.rng.IntN(64511))
+	// Ephemeral source ports (FreeBSD's range): tcpdump decodes UDP by
+	// either port, and a random low port could pick a decoder.
+	sport := uint16(49152 + g.rng.IntN(16384))
 	dport := commonPorts[g.rng.IntN(len(commonPorts))]
 	if k == kUDP {
 		dport = uint16(33434 + g.rng.IntN(40))
@@ -609,7 +611,7 @@ func (g *generator) floodRecord(fl *floodState) {
 		if g.rng.IntN(3) > 0 {
 			h.Action, h.RuleNr = pflog.ActionPass, 7
 		}
-		g.rec.Packet = g.packet(k, src, dst, uint16(1024+g.rng.IntN(64511)), 443)
+		g.rec.Packet = g.packet(k, src, dst, uint16(49152+g.rng.IntN(16384)), 443)
 	default:
 		// A port scan: SYNs to consecutive ports, a few UDP probes and
 		// pings.
