@@ -92,7 +92,13 @@ func Generate(w io.Writer, o Options) error {
 	if o.Mix == Sample {
 		err = g.sample(pw)
 	} else {
-		err = g.stream(bw)
+		err = g.stream(func(r *gen.Record) error {
+			g.out = gen.Encode(g.out[:0], r)
+			if _, err := bw.Write(g.out); err != nil {
+				return fmt.Errorf("write capture: %w", err)
+			}
+			return nil
+		})
 	}
 	if err != nil {
 		return err
@@ -399,23 +405,23 @@ func header(layout pflog.Layout, v6 bool, action, dir uint8, rule uint32, iface 
 	return h
 }
 
-func (g *generator) emit(w io.Writer, i int) error {
-	g.rec.Sec = g.rec.Nsec / 1e9
-	g.rec.Nsec %= 1e9
-	g.rec.Snap = snapFor(g.o.Snap, g.rec.Hdr.Layout)
-	g.out = gen.Encode(g.out[:0], &g.rec)
-	if _, err := w.Write(g.out); err != nil {
-		return fmt.Errorf("write record %d: %w", i, err)
-	}
-	return nil
-}
-
 // at returns the capture time of record i (jittered, non-decreasing).
 func (g *generator) at(i int) int64 {
 	return g.start + int64(i)*g.step + g.rng.Int64N(g.step)
 }
 
-func (g *generator) stream(w io.Writer) error {
+// Records calls fn with every record of the Realistic or Flood mix, in
+// time order, so that a caller can merge in records of its own before
+// writing them with gen.Writer. The record (and its Packet) is reused:
+// fn must not keep it. Snap is already set from o.Snap.
+func Records(o Options, fn func(*gen.Record) error) error {
+	if o.Mix == Sample {
+		return fmt.Errorf("synth.Records: the sample mix has no record stream")
+	}
+	return newGenerator(o).stream(fn)
+}
+
+func (g *generator) stream(fn func(*gen.Record) error) error {
 	var fl *floodState
 	if g.o.Mix == Flood {
 		fl = g.newFlood()
@@ -426,8 +432,10 @@ func (g *generator) stream(w io.Writer) error {
 		} else {
 			g.realisticRecord()
 		}
-		g.rec.Nsec = g.at(i)
-		if err := g.emit(w, i); err != nil {
+		t := g.at(i)
+		g.rec.Sec, g.rec.Nsec = t/1e9, t%1e9
+		g.rec.Snap = snapFor(g.o.Snap, g.rec.Hdr.Layout)
+		if err := fn(&g.rec); err != nil {
 			return err
 		}
 	}
