@@ -278,15 +278,19 @@ exit 0
 	failures := failA
 	waitFor(ctx, t, "fail2ban reads phase A", func() bool { return failedSoFar(t, status, failures) })
 
-	// newsyslog: rename the log, create the new one, SIGHUP the pidfile's
-	// process.
+	// newsyslog: rename the log, SIGHUP the pidfile's process. The daemon
+	// creates the new log when it reopens; waiting for it keeps phase B
+	// from racing the signal into the old file.
 	must(t, os.Rename(pfLog, pfLog+".0"))
-	must(t, os.WriteFile(pfLog, nil, 0o640))
 	pid := readPid(t, pidfile)
 	if pid != pfaCmd.Process.Pid {
 		t.Fatalf("pidfile has %d, pfasciilogd is %d", pid, pfaCmd.Process.Pid)
 	}
 	must(t, syscall.Kill(pid, syscall.SIGHUP))
+	waitFor(ctx, t, "pfasciilogd reopens the log on SIGHUP", func() bool { _, err := os.Stat(pfLog); return err == nil })
+	if st, err := os.Stat(pfLog); err != nil || st.Mode().Perm() != 0o640 {
+		t.Errorf("reopened log: %v, want mode 0640", err)
+	}
 
 	// Phase B: pflogd appends to the followed file.
 	recsB, failB := phaseRecords(t, flows, 1, done)
