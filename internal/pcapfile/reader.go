@@ -25,11 +25,16 @@ type Reader struct {
 var _ source.Source = (*Reader)(nil)
 
 // Open opens a capture file; path "-" means standard input (named
-// "stdin" in messages). It reads the file header: a file that is not pcap
-// or pcapng fails here with an error matching ErrNotPcap.
+// "standard input" in messages). It reads the file header: a file that is
+// not pcap or pcapng fails here with an error matching ErrNotPcap.
+//
+// Prefer Open("-") to NewReader(name, os.Stdin): when standard input is
+// a pipe or socket, Open puts it in non-blocking mode so that Close
+// unblocks a Next waiting on it (a blocking os.Stdin read cannot be
+// interrupted).
 func Open(path string) (*Reader, error) {
 	if path == "-" {
-		return NewReader("stdin", stdin())
+		return NewReader("standard input", stdin())
 	}
 	f, err := os.Open(path)
 	if err != nil {

@@ -597,7 +597,7 @@ func TestOpenStdin(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := "name stdin records 1000 last 999 err <nil>\n"; string(out) != want {
+	if want := "name standard input records 1000 last 999 err <nil>\n"; string(out) != want {
 		t.Fatalf("got %q, want %q", out, want)
 	}
 }
