@@ -50,7 +50,7 @@ import (
 // Defaults for zero Config fields.
 const (
 	DefaultTableSize = 65536
-	DefaultWindow    = 10 * time.Minute
+	DefaultWindow    = time.Minute
 	// MaxMaxPerSource is the largest cap (counts are 16-bit).
 	MaxMaxPerSource = 65535
 )
