@@ -373,3 +373,56 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// TestDropPrivileges runs the daemon as root with -u nobody: it opens its
+// pid file and log as root, then runs as nobody, still writes, reopens
+// the log after rotation, and empties its pid file at exit even though it
+// may no longer delete it.
+func TestDropPrivileges(t *testing.T) {
+	if os.Geteuid() != 0 {
+		msg := "NEEDS ROOT: dropping privileges with -u; this test did NOT run"
+		if os.Getenv("CI") != "" {
+			t.Fatal(msg)
+		}
+		t.Skip("\n\n*** " + msg + " ***\n")
+	}
+	dir := t.TempDir()
+	os.Chmod(dir, 0o755)
+	logDir := filepath.Join(dir, "log")
+	os.Mkdir(logDir, 0o777) // newsyslog would create the new log; here nobody may
+	os.Chmod(logDir, 0o777)
+	runDir := filepath.Join(dir, "run") // like /var/run: root's only
+	os.Mkdir(runDir, 0o755)
+	in, logPath, pid := filepath.Join(dir, "pflog"), filepath.Join(logDir, "pf.log"), filepath.Join(runDir, "p.pid")
+	writeCapture(t, in, synRecord(t, 1, 1))
+	os.Chmod(in, 0o644)
+	cmd := exec.Command(binary, "-r", in, "-F", "-o", logPath, "-p", pid, "-u", "nobody")
+	var stderr syncBuffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	waitFor(t, "first line", func() bool { b, _ := os.ReadFile(logPath); return bytes.Count(b, []byte("\n")) == 1 })
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", cmd.Process.Pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !regexp.MustCompile(`(?m)^Uid:\s+65534\s+65534\s+65534\s+65534$`).Match(status) {
+		t.Fatalf("daemon still holds other ids:\n%s", status)
+	}
+	os.Rename(logPath, logPath+".0")
+	cmd.Process.Signal(syscall.SIGHUP)
+	waitFor(t, "reopen", func() bool { return strings.Contains(stderr.String(), "reopened") })
+	f, _ := os.OpenFile(in, os.O_APPEND|os.O_WRONLY, 0)
+	f.Write(gen.Encode(nil, synRecord(t, 2, 2)))
+	f.Close()
+	waitFor(t, "line in new log", func() bool { b, _ := os.ReadFile(logPath); return bytes.Count(b, []byte("\n")) == 1 })
+	cmd.Process.Signal(syscall.SIGTERM)
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("exit: %v\n%s", err, stderr.String())
+	}
+	if b, err := os.ReadFile(pid); err == nil && len(b) != 0 {
+		t.Fatalf("pid file still names a pid after exit: %q", b)
+	}
+}

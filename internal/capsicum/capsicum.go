@@ -22,4 +22,8 @@ const (
 	Directory
 	// BPFStats: the BIOCGSTATS ioctl on a bpf descriptor.
 	BPFStats
+	// BPFDevices: on a descriptor of /dev, clone bpf devices (openat
+	// "bpf") and set them up for a pflog interface; the new descriptors
+	// inherit these rights.
+	BPFDevices
 )

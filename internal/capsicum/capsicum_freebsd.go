@@ -23,8 +23,11 @@ func Limit(fd int, r Rights) error {
 		list = append(list, unix.CAP_LOOKUP, unix.CAP_CREATE, unix.CAP_WRITE,
 			unix.CAP_FSTAT, unix.CAP_FSTATAT, unix.CAP_FTRUNCATE)
 	}
-	if r&BPFStats != 0 {
+	if r&(BPFStats|BPFDevices) != 0 {
 		list = append(list, unix.CAP_IOCTL)
+	}
+	if r&BPFDevices != 0 {
+		list = append(list, unix.CAP_LOOKUP, unix.CAP_READ, unix.CAP_FSTAT, unix.CAP_EVENT)
 	}
 	rights, err := unix.CapRightsInit(list)
 	if err != nil {
@@ -33,8 +36,14 @@ func Limit(fd int, r Rights) error {
 	if err := unix.CapRightsLimit(uintptr(fd), rights); err != nil {
 		return fmt.Errorf("capsicum: limit fd %d: %w", fd, err)
 	}
-	if r&BPFStats != 0 {
+	if r&(BPFStats|BPFDevices) != 0 {
 		cmds := []uint64{unix.BIOCGSTATS}
+		if r&BPFDevices != 0 {
+			// What capture.Open does to a fresh descriptor.
+			cmds = append(cmds, unix.BIOCSBLEN, unix.BIOCSTSTAMP, unix.BIOCGTSTAMP,
+				unix.BIOCSETIF, unix.BIOCGDLT, unix.BIOCSETF, unix.BIOCSDIRECTION,
+				unix.BIOCIMMEDIATE, unix.BIOCSRTIMEOUT, unix.BIOCGBLEN, unix.BIOCLOCK)
+		}
 		if _, _, e := unix.Syscall(unix.SYS_CAP_IOCTLS_LIMIT, uintptr(fd),
 			uintptr(unsafe.Pointer(&cmds[0])), uintptr(len(cmds))); e != 0 {
 			return fmt.Errorf("capsicum: limit ioctls on fd %d: %w", fd, e)

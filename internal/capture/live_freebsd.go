@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"sync"
+	"sync/atomic"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -81,7 +82,7 @@ func Open(iface string, opts Options) (*Live, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	fd, err := unix.Open(bpfDevice, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	fd, err := openBPF()
 	if err != nil {
 		return nil, openError(iface, err)
 	}
@@ -93,6 +94,32 @@ func Open(iface string, opts Options) (*Live, error) {
 		return nil, err
 	}
 	return l, nil
+}
+
+// devDir, when not -1, is a descriptor of /dev through which Open clones
+// bpf devices with openat(2): that keeps working in Capsicum capability
+// mode, where open(2) by path does not, so a pflog interface destroyed and
+// created again can still be reopened.
+var devDir atomic.Int64
+
+func init() { devDir.Store(-1) }
+
+// SetDevDir makes Open clone bpf devices through fd, a descriptor of the
+// directory holding bpf (/dev). Call it before entering capability mode.
+func SetDevDir(fd int) { devDir.Store(int64(fd)) }
+
+func openBPF() (int, error) {
+	if d := devDir.Load(); d >= 0 {
+		return unix.Openat(int(d), "bpf", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	}
+	return unix.Open(bpfDevice, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+}
+
+// Fd returns the bpf descriptor, for limiting its rights (Capsicum).
+func (l *Live) Fd() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.fd
 }
 
 func openError(iface string, err error) error {

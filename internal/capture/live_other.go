@@ -38,3 +38,9 @@ func (l *Live) Close() error { return nil }
 
 // Stats returns ErrUnsupported.
 func (l *Live) Stats() (source.Stats, error) { return source.Stats{}, ErrUnsupported }
+
+// SetDevDir does nothing outside FreeBSD.
+func SetDevDir(fd int) {}
+
+// Fd returns -1.
+func (l *Live) Fd() int { return -1 }

@@ -48,6 +48,12 @@ type Config struct {
 	// Warn classifies a source error as a warning that ends the source
 	// without failing the run (a file cut off mid-record). May be nil.
 	Warn func(error) bool
+	// Quiet leaves out the closing statistics when nothing went wrong
+	// (plain -r runs print only lines).
+	Quiet bool
+	// Report, if set, adds to the statistics message (output delivery
+	// counters and the like).
+	Report func() string
 	// Ready, if set, is called once the pipeline is running.
 	Ready func()
 	// Signals delivers the signals the daemon acts on; nil means Run
@@ -167,20 +173,34 @@ loop:
 				}
 				break loop
 			default: // SIGUSR2, SIGINFO
-				d.refreshKernelStats()
-				cfg.Log.Infof("statistics: %s", cfg.Stats)
+				cfg.Log.Infof("statistics: %s", d.statistics())
 			}
 		}
 	}
 	d.stop()
-	d.refreshKernelStats()
 	if err := cfg.Sink.Close(); err != nil {
 		cfg.Log.Errorf("%v", err)
+	}
+	st := cfg.Stats
+	if !cfg.Quiet || st.Malformed.Load()+st.Skipped.Load()+st.Lost.Load() > 0 {
+		cfg.Log.Infof("exiting: %s", d.statistics())
 	}
 	if failed.Load() {
 		return ErrFailed
 	}
 	return nil
+}
+
+// statistics renders every counter for a log message.
+func (d *Daemon) statistics() string {
+	d.refreshKernelStats()
+	msg := d.cfg.Stats.String()
+	if d.cfg.Report != nil {
+		if extra := d.cfg.Report(); extra != "" {
+			msg += "; " + extra
+		}
+	}
+	return msg
 }
 
 func (d *Daemon) stop() {

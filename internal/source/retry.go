@@ -160,3 +160,14 @@ func (r *Retrying) Stats() (Stats, error) {
 	}
 	return st, nil
 }
+
+// Fd returns the descriptor of the current source when it has one (for
+// limiting its rights), else -1.
+func (r *Retrying) Fd() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if f, ok := r.cur.(interface{ Fd() int }); ok && r.cur != nil {
+		return f.Fd()
+	}
+	return -1
+}
