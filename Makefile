@@ -22,7 +22,7 @@ FALLBACK_VERSION = 0.1.0-dev
 BIN = bin
 
 EXAMPLESDIR = $(PREFIX)/share/examples/pfasciilogd
-EXAMPLES = examples/pf.conf examples/pf-pflog1.conf
+EXAMPLES = port/examples/pf.conf port/examples/pf-pflog1.conf
 
 # The version is found by the shell in each recipe (POSIX make has no
 # $(shell ...)); GOFLAGS from the environment are passed on untouched.
@@ -67,8 +67,10 @@ install: build
 	chmod 644 $(DESTDIR)$(PREFIX)/share/man/man8/pfasciilogd.8.gz
 	$(SUBST) rc.d/pfasciilogd > $(DESTDIR)$(PREFIX)/etc/rc.d/pfasciilogd
 	chmod 755 $(DESTDIR)$(PREFIX)/etc/rc.d/pfasciilogd
-	$(SUBST) fail2ban/filter.d/pfasciilogd.conf > $(DESTDIR)$(PREFIX)/etc/fail2ban/filter.d/pfasciilogd.conf
-	chmod 644 $(DESTDIR)$(PREFIX)/etc/fail2ban/filter.d/pfasciilogd.conf
+	set -e; for f in pfasciilogd.conf pfasciilogd-journal.conf; do \
+	    $(SUBST) fail2ban/filter.d/$$f > $(DESTDIR)$(PREFIX)/etc/fail2ban/filter.d/$$f; \
+	    chmod 644 $(DESTDIR)$(PREFIX)/etc/fail2ban/filter.d/$$f; \
+	done
 	set -e; for f in newsyslog.conf.d/pfasciilogd.conf fail2ban/jail.d/pfasciilogd.conf; do \
 	    d=$(DESTDIR)$(PREFIX)/etc/$$f; \
 	    $(SUBST) $$f > $$d.sample; chmod 644 $$d.sample; \

@@ -64,16 +64,17 @@ func plistFiles(t *testing.T) []string {
 // source maps an installed file (relative to PREFIX) to the repository
 // file it is made from; "" for the binary.
 var installSource = map[string]string{
-	"sbin/pfasciilogd":                             "",
-	"share/man/man8/pfasciilogd.8.gz":              "cmd/pfasciilogd/pfasciilogd.8",
-	"etc/rc.d/pfasciilogd":                         "rc.d/pfasciilogd",
-	"etc/newsyslog.conf.d/pfasciilogd.conf":        "newsyslog.conf.d/pfasciilogd.conf",
-	"etc/newsyslog.conf.d/pfasciilogd.conf.sample": "newsyslog.conf.d/pfasciilogd.conf",
-	"etc/fail2ban/filter.d/pfasciilogd.conf":       "fail2ban/filter.d/pfasciilogd.conf",
-	"etc/fail2ban/jail.d/pfasciilogd.conf":         "fail2ban/jail.d/pfasciilogd.conf",
-	"etc/fail2ban/jail.d/pfasciilogd.conf.sample":  "fail2ban/jail.d/pfasciilogd.conf",
-	"share/examples/pfasciilogd/pf.conf":           "examples/pf.conf",
-	"share/examples/pfasciilogd/pf-pflog1.conf":    "examples/pf-pflog1.conf",
+	"sbin/pfasciilogd":                               "",
+	"share/man/man8/pfasciilogd.8.gz":                "cmd/pfasciilogd/pfasciilogd.8",
+	"etc/rc.d/pfasciilogd":                           "rc.d/pfasciilogd",
+	"etc/newsyslog.conf.d/pfasciilogd.conf":          "newsyslog.conf.d/pfasciilogd.conf",
+	"etc/newsyslog.conf.d/pfasciilogd.conf.sample":   "newsyslog.conf.d/pfasciilogd.conf",
+	"etc/fail2ban/filter.d/pfasciilogd.conf":         "fail2ban/filter.d/pfasciilogd.conf",
+	"etc/fail2ban/jail.d/pfasciilogd.conf":           "fail2ban/jail.d/pfasciilogd.conf",
+	"etc/fail2ban/jail.d/pfasciilogd.conf.sample":    "fail2ban/jail.d/pfasciilogd.conf",
+	"share/examples/pfasciilogd/pf.conf":             "port/examples/pf.conf",
+	"share/examples/pfasciilogd/pf-pflog1.conf":      "port/examples/pf-pflog1.conf",
+	"etc/fail2ban/filter.d/pfasciilogd-journal.conf": "fail2ban/filter.d/pfasciilogd-journal.conf",
 }
 
 // TestInstallMatchesPlist stages "make install" with bmake and with GNU
