@@ -23,15 +23,15 @@ import (
 	"github.com/pfasciilogd/pfasciilogd/internal/pflog"
 )
 
-var binary string
+var daemonBin string
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "pfasciilogd-test")
 	if err != nil {
 		panic(err)
 	}
-	binary = filepath.Join(dir, "pfasciilogd")
-	out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput()
+	daemonBin = filepath.Join(dir, "pfasciilogd")
+	out, err := exec.Command("go", "build", "-o", daemonBin, ".").CombinedOutput()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "build: %v\n%s", err, out)
 		os.Exit(1)
@@ -98,11 +98,11 @@ func countSeqs(t *testing.T, files ...string) map[uint64]int {
 }
 
 func TestVersionAndUsage(t *testing.T) {
-	out, err := exec.Command(binary, "-V").Output()
+	out, err := exec.Command(daemonBin, "-V").Output()
 	if err != nil || !strings.HasPrefix(string(out), "pfasciilogd ") {
 		t.Fatalf("-V: %q, %v", out, err)
 	}
-	cmd := exec.Command(binary, "-h")
+	cmd := exec.Command(daemonBin, "-h")
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	if err := cmd.Run(); err != nil {
@@ -113,7 +113,7 @@ func TestVersionAndUsage(t *testing.T) {
 			t.Errorf("usage does not mention %s:\n%s", flag, stderr.String())
 		}
 	}
-	cmd = exec.Command(binary, "-F")
+	cmd = exec.Command(daemonBin, "-F")
 	if err := cmd.Run(); err == nil {
 		t.Errorf("-F without -r accepted")
 	}
@@ -123,7 +123,7 @@ func TestReadFileToStdout(t *testing.T) {
 	dir := t.TempDir()
 	in := filepath.Join(dir, "in.pcap")
 	writeCapture(t, in, synRecord(t, 1, 1795258722), synRecord(t, 2, 1795258723))
-	cmd := exec.Command(binary, "-r", in)
+	cmd := exec.Command(daemonBin, "-r", in)
 	cmd.Env = append(os.Environ(), "TZ=Europe/Berlin")
 	out, err := cmd.Output()
 	if err != nil {
@@ -146,7 +146,7 @@ func TestSeveralFilesInOrderAndStdin(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer stdin.Close()
-	cmd := exec.Command(binary, "-r", a, "-r", "-", "-r", b, "-o", "-")
+	cmd := exec.Command(daemonBin, "-r", a, "-r", "-", "-r", b, "-o", "-")
 	cmd.Stdin = stdin
 	out, err := cmd.Output()
 	if err != nil {
@@ -165,7 +165,7 @@ func TestBadInput(t *testing.T) {
 	dir := t.TempDir()
 	notPcap := filepath.Join(dir, "notes.txt")
 	os.WriteFile(notPcap, []byte("this is not a capture file at all\n"), 0o644)
-	cmd := exec.Command(binary, "-r", notPcap)
+	cmd := exec.Command(daemonBin, "-r", notPcap)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	err := cmd.Run()
@@ -179,7 +179,7 @@ func TestBadInput(t *testing.T) {
 	writeCapture(t, cut, synRecord(t, 1, 1), synRecord(t, 2, 2), synRecord(t, 3, 3))
 	full, _ := os.ReadFile(cut)
 	os.WriteFile(cut, full[:len(full)-10], 0o644)
-	cmd = exec.Command(binary, "-r", cut)
+	cmd = exec.Command(daemonBin, "-r", cut)
 	stderr.Reset()
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
@@ -202,7 +202,7 @@ func TestBadInput(t *testing.T) {
 	f.Write(rec)
 	f.Write(gen.Encode(nil, synRecord(t, 3, 3)))
 	f.Close()
-	cmd = exec.Command(binary, "-r", mixed)
+	cmd = exec.Command(daemonBin, "-r", mixed)
 	stderr.Reset()
 	cmd.Stderr = &stderr
 	out, err = cmd.Output()
@@ -220,7 +220,7 @@ func TestBadInput(t *testing.T) {
 func TestReopenUnderSignals(t *testing.T) {
 	dir := t.TempDir()
 	logPath := filepath.Join(dir, "pf.log")
-	cmd := exec.Command(binary, "-r", "-", "-o", logPath)
+	cmd := exec.Command(daemonBin, "-r", "-", "-o", logPath)
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -303,7 +303,7 @@ func TestServiceLifecycle(t *testing.T) {
 	dir := t.TempDir()
 	in, logPath, pid := filepath.Join(dir, "pflog"), filepath.Join(dir, "pf.log"), filepath.Join(dir, "p.pid")
 	writeCapture(t, in, synRecord(t, 1, 1), synRecord(t, 2, 2))
-	cmd := exec.Command(binary, "-r", in, "-F", "-o", logPath, "-p", pid)
+	cmd := exec.Command(daemonBin, "-r", in, "-F", "-o", logPath, "-p", pid)
 	var stderr syncBuffer
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
@@ -316,7 +316,7 @@ func TestServiceLifecycle(t *testing.T) {
 	})
 	waitFor(t, "two lines", func() bool { b, _ := os.ReadFile(logPath); return bytes.Count(b, []byte("\n")) == 2 })
 
-	second := exec.Command(binary, "-r", in, "-F", "-o", logPath, "-p", pid)
+	second := exec.Command(daemonBin, "-r", in, "-F", "-o", logPath, "-p", pid)
 	out, err := second.CombinedOutput()
 	if err == nil || !strings.Contains(string(out), "already running") || !strings.Contains(string(out), strconv.Itoa(cmd.Process.Pid)) {
 		t.Fatalf("second instance: %v, %q", err, out)
@@ -396,7 +396,7 @@ func TestDropPrivileges(t *testing.T) {
 	in, logPath, pid := filepath.Join(dir, "pflog"), filepath.Join(logDir, "pf.log"), filepath.Join(runDir, "p.pid")
 	writeCapture(t, in, synRecord(t, 1, 1))
 	os.Chmod(in, 0o644)
-	cmd := exec.Command(binary, "-r", in, "-F", "-o", logPath, "-p", pid, "-u", "nobody")
+	cmd := exec.Command(daemonBin, "-r", in, "-F", "-o", logPath, "-p", pid, "-u", "nobody")
 	var stderr syncBuffer
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {

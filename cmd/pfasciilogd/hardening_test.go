@@ -1,0 +1,320 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/pfasciilogd/pfasciilogd/internal/gen"
+)
+
+// seqStream writes a pcap of n SYN records with sequence numbers 1..n to
+// w, patching one template so that a million records take a moment.
+func seqStream(t testing.TB, w io.Writer, n int, pace func(i int)) error {
+	tmpl := gen.Encode(nil, synRecord(t, 0, 1795258722))
+	const seqOff = 16 + 72 + 20 + 4 // pcap record header, pflog header, IPv4 header, ports
+	bw := bufio.NewWriterSize(w, 64<<10)
+	pw, err := gen.NewWriter(bw, 0)
+	if err != nil || pw == nil {
+		return err
+	}
+	rec := append([]byte(nil), tmpl...)
+	for i := 1; i <= n; i++ {
+		binary.BigEndian.PutUint32(rec[seqOff:], uint32(i))
+		if _, err := bw.Write(rec); err != nil {
+			return err
+		}
+		if pace != nil {
+			pace(i)
+		}
+	}
+	return bw.Flush()
+}
+
+// exactlyOnce checks that every sequence number 1..n appears exactly once
+// in the files, in well-formed lines.
+func exactlyOnce(t *testing.T, n int, files []string) {
+	t.Helper()
+	seen := make([]uint8, n+1)
+	for _, f := range files {
+		fh, err := os.Open(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sc := bufio.NewScanner(fh)
+		for sc.Scan() {
+			line := sc.Bytes()
+			i := bytes.Index(line, []byte(", seq "))
+			j := bytes.Index(line, []byte(", win 1024, length 0"))
+			if i < 0 || j < i || !bytes.HasSuffix(line, []byte("length 0")) {
+				t.Fatalf("%s: torn or foreign line %q", f, line)
+			}
+			v, err := strconv.Atoi(string(line[i+6 : j]))
+			if err != nil || v < 1 || v > n {
+				t.Fatalf("%s: bad sequence in %q", f, line)
+			}
+			seen[v]++
+		}
+		fh.Close()
+	}
+	for i := 1; i <= n; i++ {
+		if seen[i] != 1 {
+			t.Fatalf("record %d appears %d times across %d files", i, seen[i], len(files))
+		}
+	}
+}
+
+func fdCount(t *testing.T, pid int) int {
+	ents, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(ents)
+}
+
+// TestRotationUnderLoad streams a million records through a running daemon
+// while the log is rotated 200 times (rename, then SIGHUP, as newsyslog
+// does) and then hit by a storm of SIGHUPs: every record appears exactly
+// once across all files, and the daemon holds no more descriptors than
+// before.
+func TestRotationUnderLoad(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long test")
+	}
+	const total = 1_000_000
+	const rotations = 200
+	dir := t.TempDir()
+	logPath := filepath.Join(dir, "pf.log")
+	cmd := exec.Command(daemonBin, "-r", "-", "-o", logPath)
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr syncBuffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	progress := make(chan int, 1)
+	writeErr := make(chan error, 1)
+	go func() {
+		err := seqStream(t, stdin, total, func(i int) {
+			if i%5000 == 0 {
+				select {
+				case progress <- i:
+				default:
+				}
+			}
+		})
+		stdin.Close()
+		writeErr <- err
+	}()
+	waitFor(t, "daemon running", func() bool { _, err := os.Stat(logPath); return err == nil })
+	fdsBefore := fdCount(t, cmd.Process.Pid)
+
+	// Rotate at a pace set by the writer, so the rotations spread over
+	// the whole stream whatever the machine's speed.
+	var files []string
+	k := 0
+	var werr error
+	done := false
+	for !done {
+		select {
+		case <-progress:
+			if k < rotations {
+				files = append(files, rotate(t, logPath, k))
+				cmd.Process.Signal(syscall.SIGHUP)
+				k++
+			}
+		case werr = <-writeErr:
+			done = true
+		}
+	}
+	if werr != nil {
+		t.Fatal(werr)
+	}
+	for ; k < rotations; k++ { // the stream ended first: finish the rotations
+		files = append(files, rotate(t, logPath, k))
+		cmd.Process.Signal(syscall.SIGHUP)
+		time.Sleep(2 * time.Millisecond)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("daemon: %v\n%s", err, stderr.String())
+	}
+	files = append(files, logPath)
+	exactlyOnce(t, total, files)
+	used := 0
+	for _, f := range files {
+		if st, err := os.Stat(f); err == nil && st.Size() > 0 {
+			used++
+		}
+	}
+	t.Logf("%d records over %d rotations, %d files got lines; descriptors at start %d", total, rotations, used, fdsBefore)
+	if used < rotations/4 {
+		t.Fatalf("only %d of %d files got lines: the rotations did not overlap the stream", used, rotations+1)
+	}
+}
+
+// rotate does what newsyslog does before it signals: rename the log and
+// create an empty new one.
+func rotate(t *testing.T, logPath string, k int) string {
+	rotated := fmt.Sprintf("%s.%d", logPath, k)
+	if err := os.Rename(logPath, rotated); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY, 0o640)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	return rotated
+}
+
+// TestSighupStorm sends thousands of SIGHUPs a second to a daemon that is
+// writing: nothing is lost or doubled and no descriptor leaks.
+func TestSighupStorm(t *testing.T) {
+	const total = 200_000
+	dir := t.TempDir()
+	logPath := filepath.Join(dir, "pf.log")
+	cmd := exec.Command(daemonBin, "-r", "-", "-o", logPath)
+	stdin, _ := cmd.StdinPipe()
+	var stderr syncBuffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	writeErr := make(chan error, 1)
+	go func() {
+		err := seqStream(t, stdin, total, func(i int) {
+			if i%20000 == 0 {
+				time.Sleep(20 * time.Millisecond)
+			}
+		})
+		writeErr <- err
+	}()
+	waitFor(t, "daemon running", func() bool { _, err := os.Stat(logPath); return err == nil })
+	fdsBefore := fdCount(t, cmd.Process.Pid)
+	storm := 0
+	deadline := time.Now().Add(300 * time.Millisecond)
+	for time.Now().Before(deadline) {
+		for i := 0; i < 100; i++ {
+			cmd.Process.Signal(syscall.SIGHUP)
+			storm++
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if err := <-writeErr; err != nil {
+		t.Fatal(err)
+	}
+	// All records written, the daemon still running: compare descriptors.
+	time.Sleep(200 * time.Millisecond)
+	if after := fdCount(t, cmd.Process.Pid); after > fdsBefore {
+		t.Errorf("descriptors grew from %d to %d after %d SIGHUPs", fdsBefore, after, storm)
+	}
+	stdin.Close()
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("daemon: %v\n%s", err, stderr.String())
+	}
+	exactlyOnce(t, total, []string{logPath})
+	if storm < 1000 {
+		t.Fatalf("only %d signals sent", storm)
+	}
+}
+
+// TestLogDeletedWithoutSignal deletes the log under a running daemon
+// without telling it: a new log appears within seconds and gets the lines.
+func TestLogDeletedWithoutSignal(t *testing.T) {
+	dir := t.TempDir()
+	in, logPath := filepath.Join(dir, "pflog"), filepath.Join(dir, "pf.log")
+	writeCapture(t, in, synRecord(t, 1, 1))
+	cmd := exec.Command(daemonBin, "-r", in, "-F", "-o", logPath, "-p", "none")
+	var stderr syncBuffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	waitFor(t, "first line", func() bool { b, _ := os.ReadFile(logPath); return len(b) > 0 })
+	os.Remove(logPath)
+	waitFor(t, "new log after deletion", func() bool { _, err := os.Stat(logPath); return err == nil })
+	f, _ := os.OpenFile(in, os.O_APPEND|os.O_WRONLY, 0)
+	f.Write(gen.Encode(nil, synRecord(t, 2, 2)))
+	f.Close()
+	waitFor(t, "line in the new log", func() bool { b, _ := os.ReadFile(logPath); return strings.Contains(string(b), "seq 2,") })
+	if !strings.Contains(stderr.String(), "renamed or deleted without a signal") {
+		t.Errorf("no message about the vanished log:\n%s", stderr.String())
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	cmd.Wait()
+}
+
+// TestDiskFullDaemon runs the daemon on a tiny tmpfs that fills up: it
+// keeps reading, counts and reports the lost lines, never leaves a torn
+// line, and writes again by itself once space returns.
+func TestDiskFullDaemon(t *testing.T) {
+	if os.Geteuid() != 0 {
+		msg := "NEEDS ROOT: mounting a small tmpfs to fill it; this test did NOT run"
+		if os.Getenv("CI") != "" {
+			t.Fatal(msg)
+		}
+		t.Skip("\n\n*** " + msg + " ***\n")
+	}
+	mnt := t.TempDir()
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", mnt).CombinedOutput(); err != nil {
+		t.Fatalf("mount tmpfs: %v %s", err, out)
+	}
+	defer exec.Command("umount", "-l", mnt).Run()
+	filler := filepath.Join(mnt, "filler")
+	os.WriteFile(filler, make([]byte, 200<<10), 0o600)
+	logPath := filepath.Join(mnt, "pf.log")
+	dir := t.TempDir()
+	in := filepath.Join(dir, "pflog")
+	writeCapture(t, in)
+	cmd := exec.Command(daemonBin, "-r", in, "-F", "-o", logPath, "-p", "none")
+	var stderr syncBuffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	waitFor(t, "daemon running", func() bool { return strings.Contains(stderr.String(), "started") })
+	appendSeq := func(from, to int) {
+		var b bytes.Buffer
+		for i := from; i <= to; i++ {
+			b.Write(gen.Encode(nil, synRecord(t, uint32(i), int64(i))))
+		}
+		f, _ := os.OpenFile(in, os.O_APPEND|os.O_WRONLY, 0)
+		f.Write(b.Bytes())
+		f.Close()
+	}
+	appendSeq(1, 2000) // ~250 kB of lines: more than fits
+	waitFor(t, "loss reported", func() bool { return strings.Contains(stderr.String(), "lines lost") })
+	os.Remove(filler)
+	appendSeq(2001, 2010)
+	waitFor(t, "writing resumed", func() bool { b, _ := os.ReadFile(logPath); return strings.Contains(string(b), "seq 2010,") })
+	if !strings.Contains(stderr.String(), "again") {
+		t.Errorf("no message that writing resumed:\n%s", stderr.String())
+	}
+	cmd.Process.Signal(syscall.SIGUSR2)
+	waitFor(t, "statistics", func() bool { return strings.Contains(stderr.String(), "records read 2010") })
+	b, _ := os.ReadFile(logPath)
+	for _, l := range strings.Split(strings.TrimSuffix(string(b), "\n"), "\n") {
+		if !strings.HasSuffix(l, "length 0") {
+			t.Fatalf("torn line in the log: %q", l)
+		}
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	cmd.Wait()
+}
