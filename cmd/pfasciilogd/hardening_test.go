@@ -207,8 +207,7 @@ func TestSighupStorm(t *testing.T) {
 	waitFor(t, "daemon running", func() bool { _, err := os.Stat(logPath); return err == nil })
 	fdsBefore := fdCount(t, cmd.Process.Pid)
 	storm := 0
-	deadline := time.Now().Add(300 * time.Millisecond)
-	for time.Now().Before(deadline) {
+	for storm < 5000 { // bursts of 100: thousands a second
 		for i := 0; i < 100; i++ {
 			cmd.Process.Signal(syscall.SIGHUP)
 			storm++
@@ -228,9 +227,6 @@ func TestSighupStorm(t *testing.T) {
 		t.Fatalf("daemon: %v\n%s", err, stderr.String())
 	}
 	exactlyOnce(t, total, []string{logPath})
-	if storm < 1000 {
-		t.Fatalf("only %d signals sent", storm)
-	}
 }
 
 // TestLogDeletedWithoutSignal deletes the log under a running daemon

@@ -92,8 +92,8 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.tag, "syslog-tag", "pfasciilogd", "`tag` (APP-NAME) for -syslog and -syslog-remote")
 	fs.Var(&o.remotes, "syslog-remote", "also send every line to a syslog collector, RFC 5424: udp://host[:port] or tcp://host[:port] (repeatable)")
 	fs.BoolVar(&o.journal, "journal", false, "also send every record to the systemd journal, with structured fields")
-	fs.IntVar(&o.maxPerSource, "max-per-source", 0, "write at most `N` lines per source address and window (0: no limit)")
-	fs.DurationVar(&o.window, "window", 10*time.Second, "flood-control `window` for -max-per-source")
+	fs.IntVar(&o.maxPerSource, "max-per-source", 0, "flood control: write at most `N` lines per source address, kind of packet and window, then one summary (0 = off; keep it >= fail2ban's maxretry)")
+	fs.DurationVar(&o.window, "window", time.Minute, "flood control: window `length` for -max-per-source (keep it <= fail2ban's findtime)")
 	fs.BoolVar(&o.showVersion, "V", false, "print the version and exit")
 	fs.Usage = usage(fs)
 	if err := fs.Parse(args); err != nil {
@@ -134,8 +134,8 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	default:
 		return nil, fmt.Errorf("unknown -format %q: want text, json or filterlog", o.format)
 	}
-	if o.maxPerSource < 0 {
-		return nil, errors.New("-max-per-source must not be negative")
+	if o.maxPerSource < 0 || o.maxPerSource > 65535 {
+		return nil, errors.New("-max-per-source must be between 0 (off) and 65535")
 	}
 	if o.maxPerSource > 0 && o.window <= 0 {
 		return nil, errors.New("-window must be positive")

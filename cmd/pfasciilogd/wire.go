@@ -11,6 +11,7 @@ import (
 	"github.com/pfasciilogd/pfasciilogd/internal/capsicum"
 	"github.com/pfasciilogd/pfasciilogd/internal/capture"
 	"github.com/pfasciilogd/pfasciilogd/internal/daemon"
+	"github.com/pfasciilogd/pfasciilogd/internal/flood"
 	"github.com/pfasciilogd/pfasciilogd/internal/format"
 	"github.com/pfasciilogd/pfasciilogd/internal/jail"
 	"github.com/pfasciilogd/pfasciilogd/internal/output"
@@ -64,9 +65,6 @@ func start(o *options, log *daemon.Logger, sigs <-chan os.Signal) error {
 		outs.sink.Close()
 		return err
 	}
-	if o.maxPerSource > 0 {
-		newFormatter = limited(newFormatter, o)
-	}
 
 	if account != nil {
 		if err := privilege.Drop(account); err != nil {
@@ -80,6 +78,7 @@ func start(o *options, log *daemon.Logger, sigs <-chan os.Signal) error {
 			strings.Join(names(srcs), ", "), strings.Join(outs.names, ", "), o.format, runningAs(account))
 	}
 	err = daemon.Run(daemon.Config{
+		Flood:        flood.Config{MaxPerSource: o.maxPerSource, Window: o.window},
 		Sources:      srcs,
 		Sequential:   !o.follow && len(o.files) > 0,
 		NewFormatter: newFormatter,

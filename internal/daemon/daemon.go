@@ -16,6 +16,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/pfasciilogd/pfasciilogd/internal/flood"
 	"github.com/pfasciilogd/pfasciilogd/internal/format"
 	"github.com/pfasciilogd/pfasciilogd/internal/output"
 	"github.com/pfasciilogd/pfasciilogd/internal/pflog"
@@ -60,6 +61,10 @@ type Config struct {
 	// subscribes itself. main subscribes first thing (Notify), so that a
 	// SIGHUP from newsyslog during start-up cannot kill the process.
 	Signals <-chan os.Signal
+	// Flood caps the lines written per source address and window when
+	// Flood.MaxPerSource > 0 (see internal/flood); each reading goroutine
+	// has its own limiter.
+	Flood flood.Config
 }
 
 // Notify subscribes to every signal the daemon handles and returns the
@@ -273,7 +278,32 @@ func (d *Daemon) pump(src source.Source, f format.Formatter) error {
 		batch = batch[:0]
 		lines = 0
 	}
-	defer flush()
+	var (
+		lim     *flood.Limiter
+		lastNow int64
+		fst     flood.Stats
+		ts      = format.Timestamper{Loc: time.Local}
+	)
+	emit := func(s *flood.Summary) {
+		batch = flood.AppendSummary(batch, s, ts.Append)
+		lines++
+	}
+	if d.cfg.Flood.MaxPerSource > 0 {
+		lim = flood.New(d.cfg.Flood)
+		flushLines := flush
+		flush = func() {
+			lim.Expire(lastNow, emit)
+			n := lim.Stats()
+			st.Suppressed.Add(n.Suppressed - fst.Suppressed)
+			st.Summaries.Add(n.Summaries - fst.Summaries)
+			st.Evictions.Add(n.Evictions - fst.Evictions)
+			fst = n
+			flushLines()
+		}
+		defer func() { lim.Flush(lastNow, emit); flush() }()
+	} else {
+		defer flush()
+	}
 	for !d.stopping.Load() {
 		err := src.Next(&pkt)
 		if err != nil {
@@ -297,6 +327,23 @@ func (d *Daemon) pump(src source.Source, f format.Formatter) error {
 			st.Malformed.Add(1)
 			d.complain(&d.malLog, "%s: skipped malformed record (%d bytes): %v", src.Name(), len(pkt.Data), err)
 		} else {
+			if lim != nil {
+				lastNow = pkt.Sec*1e9 + int64(pkt.Nsec)
+				allow := true
+				if src, ok := flood.SourceOf(ip); ok {
+					blockIn := hdr.Action == pflog.ActionDrop && hdr.Dir == pflog.DirIn
+					allow = lim.Allow(src, flood.ClassOf(blockIn, ip), lastNow)
+				}
+				if lim.Pending() {
+					lim.Summaries(emit)
+				}
+				if !allow {
+					if len(batch) >= FlushSize || !src.Pending() {
+						flush()
+					}
+					continue
+				}
+			}
 			rec.IP = ip
 			rec.IPWireLen = pkt.WireLen - pflog.HeaderSize(hdr.Length)
 			if rec.IPWireLen < len(ip) {

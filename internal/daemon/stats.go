@@ -14,10 +14,18 @@ type Stats struct {
 	Lost      atomic.Uint64 // lines the output refused (write errors)
 	Received  atomic.Uint64 // kernel: packets seen by bpf (live capture)
 	Dropped   atomic.Uint64 // kernel: packets bpf dropped (live capture)
+
+	Suppressed atomic.Uint64 // flood control: records counted, not written
+	Summaries  atomic.Uint64 // flood control: summary lines written
+	Evictions  atomic.Uint64 // flood control: sources evicted from the full table
 }
 
 // String renders the counters for a log message.
 func (s *Stats) String() string {
-	return fmt.Sprintf("records read %d, lines written %d, malformed records skipped %d, corrupt input skipped %d, lines lost on output %d, kernel received %d, kernel dropped %d",
+	msg := fmt.Sprintf("records read %d, lines written %d, malformed records skipped %d, corrupt input skipped %d, lines lost on output %d, kernel received %d, kernel dropped %d",
 		s.Read.Load(), s.Written.Load(), s.Malformed.Load(), s.Skipped.Load(), s.Lost.Load(), s.Received.Load(), s.Dropped.Load())
+	if sup, sum, ev := s.Suppressed.Load(), s.Summaries.Load(), s.Evictions.Load(); sup+sum+ev > 0 {
+		msg += fmt.Sprintf(", flood control: records suppressed %d, summaries %d, sources evicted %d", sup, sum, ev)
+	}
+	return msg
 }
