@@ -106,7 +106,7 @@ func (p *printer) trunc() {
 
 func (p *printer) s(s string) { p.b = append(p.b, s...) }
 
-func (p *printer) u(v uint64) { p.b = strconv.AppendUint(p.b, v, 10) }
+func (p *printer) u(v uint64) { p.b = appendUint(p.b, v) }
 
 func (p *printer) invalid() { p.b = append(p.b, " (invalid)"...) }
 
@@ -645,9 +645,47 @@ func appendAddr4(dst, b []byte) []byte {
 		if i > 0 {
 			dst = append(dst, '.')
 		}
-		dst = strconv.AppendUint(dst, uint64(b[i]), 10)
+		o := &octetText[b[i]]
+		dst = append(dst, o[:o[3]]...)
 	}
 	return dst
+}
+
+// octetText[i] holds the decimal digits of i, their count in [3].
+var octetText = func() (t [256][4]byte) {
+	for i := range t {
+		s := strconv.Itoa(i)
+		copy(t[i][:], s)
+		t[i][3] = byte(len(s))
+	}
+	return t
+}()
+
+const digitPairs = "00010203040506070809101112131415161718192021222324252627282930313233343536373839404142434445464748495051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899"
+
+// appendUint appends v in decimal, two digits at a time, without the
+// temporary string strconv.AppendUint makes for small values.
+func appendUint(dst []byte, v uint64) []byte {
+	if v < 10 {
+		return append(dst, byte('0'+v))
+	}
+	var b [20]byte
+	i := len(b)
+	for v >= 100 {
+		q := v / 100
+		r := v - q*100
+		i -= 2
+		b[i], b[i+1] = digitPairs[2*r], digitPairs[2*r+1]
+		v = q
+	}
+	if v >= 10 {
+		i -= 2
+		b[i], b[i+1] = digitPairs[2*v], digitPairs[2*v+1]
+	} else {
+		i--
+		b[i] = byte('0' + v)
+	}
+	return append(dst, b[i:]...)
 }
 
 // appendAddr6 appends the IPv6 address in b[0:16] as tcpdump's
@@ -700,9 +738,6 @@ func appendAddr6(dst, b []byte) []byte {
 	}
 	return dst
 }
-
-// appendUint appends v in decimal.
-func appendUint(dst []byte, v uint64) []byte { return strconv.AppendUint(dst, v, 10) }
 
 // appendHex appends v in lower-case hexadecimal without leading zeros.
 func appendXint(dst []byte, v uint64) []byte { return strconv.AppendUint(dst, v, 16) }
