@@ -123,8 +123,10 @@ func TestNewsyslogAgrees(t *testing.T) {
 	if e.mode != 0o640 {
 		t.Errorf("mode %o; the daemon creates the log 0640", e.mode)
 	}
-	if e.owner != "root" || e.group != "wheel" {
-		t.Errorf("owner %s:%s, want root:wheel (the daemon runs as root by default)", e.owner, e.group)
+	// The rotated-in log must be writable by the account the daemon
+	// drops to, or it cannot reopen it after rotation.
+	if runas := rcDefault(t, "pfasciilogd_runas"); e.owner != runas || e.group != runas {
+		t.Errorf("owner %s:%s, want %s:%s (the daemon runs as pfasciilogd_runas)", e.owner, e.group, runas, runas)
 	}
 	if e.count < 1 || (e.size == "*" && e.when == "*") {
 		t.Errorf("count %d size %s when %s: never rotates", e.count, e.size, e.when)

@@ -137,6 +137,7 @@ run_rc_command() {
 `
 
 type rcRun struct {
+	dir   string   // the directory @DIR@ stands for
 	log   string   // everything the stand-in and the stubs recorded
 	exec  []string // the command line started, split into words
 	calls []string // stub commands run, in order
@@ -195,7 +196,7 @@ exit 0`,
 	}
 	out, err := cmd.CombinedOutput()
 	b, _ := os.ReadFile(logPath)
-	r := rcRun{log: strings.ReplaceAll(string(b), prefix, "PREFIX")}
+	r := rcRun{dir: dir, log: strings.ReplaceAll(string(b), prefix, "PREFIX")}
 	if err != nil && !strings.Contains(r.log, "PRECMD FAILED") && !strings.Contains(r.log, "NOTRUNNING") {
 		t.Fatalf("sh pfasciilogd %s: %v\n%s\n%s", arg, err, out, r.log)
 	}
@@ -232,10 +233,11 @@ func TestRCScriptStart(t *testing.T) {
 		logHas    []string
 	}{{
 		name:   "defaults",
-		rcConf: "pfasciilogd_enable=YES\n",
-		exec: append(daemon, "-p", "/var/run/pfasciilogd.pid", "-o", "/var/log/pf.log",
-			"-format", "text", "-S", "-i", "pflog0"),
-		calls: []string{"kldstat -q -m pflog", "kldload pflog", "ifconfig pflog0", "ifconfig pflog0 create", "ifconfig pflog0 up"},
+		rcConf: "pfasciilogd_enable=YES\npfasciilogd_logfile=@DIR@/pf.log\n",
+		exec: append(daemon, "-p", "/var/run/pfasciilogd.pid", "-o", "@DIR@/pf.log",
+			"-format", "text", "-S", "-u", "pfasciilogd", "-i", "pflog0"),
+		calls: []string{"kldstat -q -m pflog", "kldload pflog", "ifconfig pflog0", "ifconfig pflog0 create", "ifconfig pflog0 up",
+			"id pfasciilogd", "id -gn pfasciilogd", "install -o pfasciilogd -g pfasciilogd -m 640 /dev/null @DIR@/pf.log"},
 		logHas: []string{"load_rc_config pfasciilogd",
 			"var name=pfasciilogd rcvar=pfasciilogd_enable command=/usr/sbin/daemon procname=PREFIX/sbin/pfasciilogd pidfile=/var/run/pfasciilogd.pid",
 			"var extra_commands=reload stats sig_reload=HUP svcj=NO"},
@@ -249,6 +251,7 @@ pfasciilogd_format=json
 pfasciilogd_syslog=NO
 pfasciilogd_max_per_source=50
 pfasciilogd_window=2m
+pfasciilogd_runas=""
 pfasciilogd_flags="-B 4m -t 100ms"
 `,
 		kldLoaded: true,
@@ -261,6 +264,7 @@ pfasciilogd_flags="-B 4m -t 100ms"
 		name: "follow files, no live capture",
 		rcConf: `pfasciilogd_enable=YES
 pfasciilogd_files="/var/log/host/pflog /var/log/host/pflog1"
+pfasciilogd_runas=""
 `,
 		exec: append(daemon, "-p", "/var/run/pfasciilogd.pid", "-o", "/var/log/pf.log",
 			"-format", "text", "-S", "-r", "/var/log/host/pflog", "-F", "-r", "/var/log/host/pflog1", "-F"),
@@ -275,7 +279,7 @@ pfasciilogd_logfile=@DIR@/newdir/pf.log
 		exec: append(daemon, "-p", "/var/run/pfasciilogd.pid", "-o", "@DIR@/newdir/pf.log",
 			"-format", "text", "-S", "-u", "_pfasciilogd", "-i", "pflog0"),
 		calls: []string{"kldstat -q -m pflog", "ifconfig pflog0", "ifconfig pflog0 up",
-			"install -d -o root -g wheel -m 755 @DIR@/newdir", "id -gn _pfasciilogd",
+			"id _pfasciilogd", "install -d -o root -g wheel -m 755 @DIR@/newdir", "id -gn _pfasciilogd",
 			"install -o _pfasciilogd -g _pfasciilogd -m 640 /dev/null @DIR@/newdir/pf.log"},
 	}, {
 		name:   "no source at all",
@@ -293,12 +297,8 @@ pfasciilogd_logfile=@DIR@/newdir/pf.log
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			r := runRC(t, "start", tc.rcConf, tc.kldLoaded, tc.ifExists, "")
-			dir := ""
-			if i := strings.Index(r.log, "install -d -o root -g wheel -m 755 "); i >= 0 {
-				dir = filepath.Dir(strings.Fields(r.log[i:])[8])
-			}
 			fix := func(s []string) string {
-				return strings.ReplaceAll(strings.Join(s, " | "), "@DIR@", dir)
+				return strings.ReplaceAll(strings.Join(s, " | "), "@DIR@", r.dir)
 			}
 			if got, want := strings.Join(r.exec, " | "), fix(tc.exec); got != want {
 				t.Errorf("started\n  %s\nwant\n  %s\nlog:\n%s", got, want, r.log)
@@ -358,7 +358,7 @@ func TestRCFlagsAcceptedByDaemon(t *testing.T) {
 	logPath := filepath.Join(work, "pf.log")
 	pidPath := filepath.Join(work, "pfasciilogd.pid")
 	r := runRC(t, "start", "pfasciilogd_enable=YES\npfasciilogd_files="+capture+
-		"\npfasciilogd_logfile="+logPath+"\npfasciilogd_pidfile="+pidPath+"\npfasciilogd_flags=\"-B 1m\"\n", true, "", "")
+		"\npfasciilogd_logfile="+logPath+"\npfasciilogd_pidfile="+pidPath+"\npfasciilogd_runas=\"\"\npfasciilogd_flags=\"-B 1m\"\n", true, "", "")
 	if len(r.exec) < 4 || r.exec[0] != "/usr/sbin/daemon" || r.exec[1] != "-f" || r.exec[2] != "PREFIX/sbin/pfasciilogd" {
 		t.Fatalf("unexpected start command %v\n%s", r.exec, r.log)
 	}
