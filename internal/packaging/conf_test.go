@@ -171,8 +171,17 @@ func TestManPageLint(t *testing.T) {
 // signal the daemon handles has an entry in the man page.
 func TestManPageDocumentsFlags(t *testing.T) {
 	man := readFile(t, "cmd/pfasciilogd/pfasciilogd.8")
-	for _, f := range []string{"B", "F", "format", "h", "i", "max-per-source", "o", "p", "r", "S", "t", "u", "V"} {
-		if !regexp.MustCompile(`(?m)^\.It Fl ` + regexp.QuoteMeta(f) + `\b`).MatchString(man) {
+	// Every flag the daemon's own usage message lists, and -h.
+	usage, _ := exec.Command(daemon(t), "-h").CombinedOutput()
+	flags := []string{"h"}
+	for _, m := range regexp.MustCompile(`(?m)^  -([A-Za-z0-9-]+)`).FindAllStringSubmatch(string(usage), -1) {
+		flags = append(flags, m[1])
+	}
+	if len(flags) < 15 {
+		t.Fatalf("could not read the flags from pfasciilogd -h:\n%s", usage)
+	}
+	for _, f := range flags {
+		if !regexp.MustCompile(`(?m)^\.It (.* )?Fl ` + regexp.QuoteMeta(f) + `\b`).MatchString(man) {
 			t.Errorf("pfasciilogd.8 has no .It Fl %s", f)
 		}
 	}
