@@ -250,6 +250,9 @@ func TestReopenUnderSignals(t *testing.T) {
 		stdin.Close()
 		writeErr <- err
 	}()
+	// Signals before main has run would meet the default action; the log
+	// exists once the daemon has its signal handling in place.
+	waitFor(t, "daemon running", func() bool { _, err := os.Stat(logPath); return err == nil })
 	files := []string{}
 	var werr error
 rotate:
