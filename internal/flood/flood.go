@@ -486,7 +486,9 @@ func ClassOf(blockIn bool, ip []byte) Class {
 	t := ip[min(off, len(ip)):]
 	switch proto {
 	case protoTCP:
-		if len(t) < 14 {
+		if len(t) < 14 || t[12]>>4 < 5 {
+			// Cut before the flags, or a header length below 20 that
+			// tcpdump prints as "[bad hdr length]" without the flags.
 			return ClassOpaque
 		}
 		if t[13]&0x12 == 0x02 {

@@ -313,6 +313,8 @@ func TestClassOf(t *testing.T) {
 		{"syn ack", true, ipv4(6, 0, tcpHdr(0x12)), ClassTCP},
 		{"rst", true, ipv4(6, 0, tcpHdr(0x04)), ClassTCP},
 		{"tcp cut before flags", true, ipv4(6, 0, tcpHdr(0x02)[:13]), ClassOpaque},
+		{"tcp bad header length", true, ipv4(6, 0, append([]byte{}, tcpHdr(0x02)[:12]...)), ClassOpaque},
+		{"tcp header length 16", true, ipv4(6, 0, badOff(tcpHdr(0x02))), ClassOpaque},
 		{"udp", true, ipv4(17, 0, make([]byte, 8)), ClassUDP},
 		{"udp cut before ports", true, ipv4(17, 0, make([]byte, 3)), ClassOpaque},
 		{"echo request", true, ipv4(1, 0, []byte{8, 0, 0, 0}), ClassEcho},
@@ -345,6 +347,11 @@ func tcpHdr(flags byte) []byte {
 	binary.BigEndian.PutUint16(h[2:], 22)
 	h[12] = 5 << 4
 	h[13] = flags
+	return h
+}
+
+func badOff(h []byte) []byte {
+	h[12] = 4 << 4
 	return h
 }
 
