@@ -49,6 +49,7 @@ type options struct {
 	remotes      listFlag
 	journal      bool
 	maxPerSource int
+	workers      int
 	window       time.Duration
 	showVersion  bool
 	set          map[string]bool
@@ -63,7 +64,7 @@ func usage(fs *flag.FlagSet) func() {
 		fmt.Fprintf(fs.Output(), `usage: pfasciilogd [-FSV] [-i interface]... [-r file]... [-o logfile] [-p pidfile]
                   [-u user] [-format text|json|filterlog] [-B bufsize] [-t timeout]
                   [-syslog] [-syslog-remote url]... [-journal]
-                  [-max-per-source N -window duration]
+                  [-max-per-source N -window duration] [-workers N]
 
 Turn pf's binary log into one text line per logged packet. See pfasciilogd(8).
 
@@ -94,6 +95,7 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	fs.BoolVar(&o.journal, "journal", false, "also send every record to the systemd journal, with structured fields")
 	fs.IntVar(&o.maxPerSource, "max-per-source", 0, "flood control: write at most `N` lines per source address, kind of packet and window, then one summary (0 = off; keep it >= fail2ban's maxretry)")
 	fs.DurationVar(&o.window, "window", time.Minute, "flood control: window `length` for -max-per-source (keep it <= fail2ban's findtime)")
+	fs.IntVar(&o.workers, "workers", 0, "goroutines that decode and format per input (default: one per CPU, at most 4; 1 = all in one)")
 	fs.BoolVar(&o.showVersion, "V", false, "print the version and exit")
 	fs.Usage = usage(fs)
 	if err := fs.Parse(args); err != nil {
@@ -133,6 +135,9 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	case "text", "json", "filterlog":
 	default:
 		return nil, fmt.Errorf("unknown -format %q: want text, json or filterlog", o.format)
+	}
+	if o.workers < 0 || o.workers > 64 {
+		return nil, errors.New("-workers must be between 1 and 64")
 	}
 	if o.maxPerSource < 0 || o.maxPerSource > 65535 {
 		return nil, errors.New("-max-per-source must be between 0 (off) and 65535")

@@ -78,6 +78,7 @@ func start(o *options, log *daemon.Logger, sigs <-chan os.Signal) error {
 			strings.Join(names(srcs), ", "), strings.Join(outs.names, ", "), o.format, runningAs(account))
 	}
 	err = daemon.Run(daemon.Config{
+		Workers:      workers(o),
 		Flood:        flood.Config{MaxPerSource: o.maxPerSource, Window: o.window},
 		Sources:      srcs,
 		Sequential:   !o.follow && len(o.files) > 0,
@@ -368,4 +369,17 @@ func sandbox(o *options, log *daemon.Logger, srcs []source.Source, outs *outputs
 		return
 	}
 	log.Infof("entered Capsicum capability mode")
+}
+
+// workers is how many goroutines decode and format per source: -workers,
+// or one per CPU up to 4. The journal output sends each record as it is
+// formatted, so it keeps one goroutine to keep the journal in order.
+func workers(o *options) int {
+	if o.journal {
+		return 1
+	}
+	if o.workers > 0 {
+		return o.workers
+	}
+	return min(runtime.GOMAXPROCS(0), 4)
 }

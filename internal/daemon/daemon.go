@@ -65,6 +65,10 @@ type Config struct {
 	// Flood.MaxPerSource > 0 (see internal/flood); each reading goroutine
 	// has its own limiter.
 	Flood flood.Config
+	// Workers > 1 spreads decoding and formatting over that many
+	// goroutines per source (a reader, the workers and a writer run
+	// concurrently); 0 or 1 runs the whole pipeline in one goroutine.
+	Workers int
 }
 
 // Notify subscribes to every signal the daemon handles and returns the
@@ -119,7 +123,13 @@ func Run(cfg Config) error {
 			if d.stopping.Load() {
 				return
 			}
-			if err := d.pump(src, f); err != nil {
+			var err error
+			if cfg.Workers > 1 {
+				err = d.pumpParallel(src, cfg.Workers)
+			} else {
+				err = d.pump(src, f)
+			}
+			if err != nil {
 				if cfg.Warn != nil && cfg.Warn(err) {
 					cfg.Log.Warnf("%v", err)
 				} else {
@@ -257,24 +267,7 @@ func (d *Daemon) pump(src source.Source, f format.Formatter) error {
 		if len(batch) == 0 {
 			return
 		}
-		if err := d.cfg.Sink.Write(batch); err != nil {
-			written, lost := uint64(0), lines
-			var sw *output.ShortWriteError
-			if errors.As(err, &sw) {
-				written, lost = uint64(sw.Written), uint64(sw.Lost)
-				d.complain(&d.lostLog, "%v", err)
-			} else {
-				d.complain(&d.lostLog, "%v (%d lines lost)", err, lines)
-			}
-			st.Written.Add(written)
-			st.Lost.Add(lost)
-			d.failing.Store(true)
-		} else {
-			st.Written.Add(lines)
-			if d.failing.Swap(false) {
-				d.cfg.Log.Infof("writing to %s again; %d lines lost so far", d.cfg.SinkName, st.Lost.Load())
-			}
-		}
+		d.write(batch, lines)
 		batch = batch[:0]
 		lines = 0
 	}
@@ -293,32 +286,16 @@ func (d *Daemon) pump(src source.Source, f format.Formatter) error {
 		flushLines := flush
 		flush = func() {
 			lim.Expire(lastNow, emit)
-			n := lim.Stats()
-			st.Suppressed.Add(n.Suppressed - fst.Suppressed)
-			st.Summaries.Add(n.Summaries - fst.Summaries)
-			st.Evictions.Add(n.Evictions - fst.Evictions)
-			fst = n
+			st.addFlood(lim, &fst)
 			flushLines()
 		}
 		defer func() { lim.Flush(lastNow, emit); flush() }()
 	} else {
 		defer flush()
 	}
-	for !d.stopping.Load() {
-		err := src.Next(&pkt)
-		if err != nil {
-			if err == io.EOF {
-				return nil
-			}
-			var skip *source.SkipError
-			if errors.As(err, &skip) {
-				st.Skipped.Add(1)
-				d.complain(&d.skipLog, "%v", err)
-				continue
-			}
-			if d.stopping.Load() {
-				return nil
-			}
+	for {
+		more, err := d.next(src, &pkt)
+		if !more {
 			return err
 		}
 		read++
@@ -329,15 +306,7 @@ func (d *Daemon) pump(src source.Source, f format.Formatter) error {
 		} else {
 			if lim != nil {
 				lastNow = pkt.Sec*1e9 + int64(pkt.Nsec)
-				allow := true
-				if src, ok := flood.SourceOf(ip); ok {
-					blockIn := hdr.Action == pflog.ActionDrop && hdr.Dir == pflog.DirIn
-					allow = lim.Allow(src, flood.ClassOf(blockIn, ip), lastNow)
-				}
-				if lim.Pending() {
-					lim.Summaries(emit)
-				}
-				if !allow {
+				if !admit(lim, &hdr, ip, lastNow, emit) {
 					if len(batch) >= FlushSize || !src.Pending() {
 						flush()
 					}
@@ -356,7 +325,46 @@ func (d *Daemon) pump(src source.Source, f format.Formatter) error {
 			flush()
 		}
 	}
-	return nil
+}
+
+// admit applies flood control to a decoded record: it reports whether to
+// write it, and hands the summaries that fell due to emit.
+func admit(lim *flood.Limiter, hdr *pflog.Header, ip []byte, now int64, emit func(*flood.Summary)) bool {
+	allow := true
+	if s, ok := flood.SourceOf(ip); ok {
+		blockIn := hdr.Action == pflog.ActionDrop && hdr.Dir == pflog.DirIn
+		allow = lim.Allow(s, flood.ClassOf(blockIn, ip), now)
+	}
+	if lim.Pending() {
+		lim.Summaries(emit)
+	}
+	return allow
+}
+
+// next reads the next record of src into pkt. It counts and reports
+// skipped corrupt input and goes on; it returns false at the end of the
+// source or on shutdown (with a nil error), or on a failure of the source.
+func (d *Daemon) next(src source.Source, pkt *source.Packet) (bool, error) {
+	for !d.stopping.Load() {
+		err := src.Next(pkt)
+		if err == nil {
+			return true, nil
+		}
+		if err == io.EOF {
+			return false, nil
+		}
+		var skip *source.SkipError
+		if errors.As(err, &skip) {
+			d.cfg.Stats.Skipped.Add(1)
+			d.complain(&d.skipLog, "%v", err)
+			continue
+		}
+		if d.stopping.Load() {
+			return false, nil
+		}
+		return false, err
+	}
+	return false, nil
 }
 
 // complain logs through a throttle shared by all goroutines.
@@ -372,4 +380,27 @@ func (d *Daemon) complain(t *throttle, format string, args ...any) {
 		msg += fmt.Sprintf(" (and %d more like it not shown)", held)
 	}
 	d.cfg.Log.Warnf("%s", msg)
+}
+
+// write hands one batch of lines to the sink and keeps the statistics.
+func (d *Daemon) write(batch []byte, lines uint64) {
+	st := d.cfg.Stats
+	if err := d.cfg.Sink.Write(batch); err != nil {
+		written, lost := uint64(0), lines
+		var sw *output.ShortWriteError
+		if errors.As(err, &sw) {
+			written, lost = uint64(sw.Written), uint64(sw.Lost)
+			d.complain(&d.lostLog, "%v", err)
+		} else {
+			d.complain(&d.lostLog, "%v (%d lines lost)", err, lines)
+		}
+		st.Written.Add(written)
+		st.Lost.Add(lost)
+		d.failing.Store(true)
+	} else {
+		st.Written.Add(lines)
+		if d.failing.Swap(false) {
+			d.cfg.Log.Infof("writing to %s again; %d lines lost so far", d.cfg.SinkName, st.Lost.Load())
+		}
+	}
 }

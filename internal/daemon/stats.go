@@ -3,6 +3,8 @@ package daemon
 import (
 	"fmt"
 	"sync/atomic"
+
+	"github.com/pfasciilogd/pfasciilogd/internal/flood"
 )
 
 // Stats are the daemon's counters, readable at any time.
@@ -28,4 +30,13 @@ func (s *Stats) String() string {
 		msg += fmt.Sprintf(", flood control: records suppressed %d, summaries %d, sources evicted %d", sup, sum, ev)
 	}
 	return msg
+}
+
+// addFlood adds what a flood limiter counted since *last to the totals.
+func (s *Stats) addFlood(lim *flood.Limiter, last *flood.Stats) {
+	n := lim.Stats()
+	s.Suppressed.Add(n.Suppressed - last.Suppressed)
+	s.Summaries.Add(n.Summaries - last.Summaries)
+	s.Evictions.Add(n.Evictions - last.Evictions)
+	*last = n
 }
