@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/binary"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -364,5 +365,15 @@ func TestWorkersSameOutput(t *testing.T) {
 	}
 	if !bytes.Contains(one, []byte(" pfasciilogd: suppressed ")) {
 		t.Fatal("flood control suppressed nothing in the realistic mix")
+	}
+	// With -format json, the summaries are JSON too.
+	js := run("-format", "json", "-max-per-source", "5", "-window", "10s")
+	if !bytes.Contains(js, []byte(`"event":"flood_summary"`)) {
+		t.Fatal("no JSON flood summary")
+	}
+	for _, l := range bytes.Split(bytes.TrimSuffix(js, []byte("\n")), []byte("\n")) {
+		if !json.Valid(l) {
+			t.Fatalf("not JSON: %s", l)
+		}
 	}
 }

@@ -80,6 +80,7 @@ func start(o *options, log *daemon.Logger, sigs <-chan os.Signal) error {
 	err = daemon.Run(daemon.Config{
 		Workers:      workers(o),
 		Flood:        flood.Config{MaxPerSource: o.maxPerSource, Window: o.window},
+		FloodSummary: floodSummary(o.format),
 		Sources:      srcs,
 		Sequential:   !o.follow && len(o.files) > 0,
 		NewFormatter: newFormatter,
@@ -382,4 +383,13 @@ func workers(o *options) int {
 		return o.workers
 	}
 	return min(runtime.GOMAXPROCS(0), 4)
+}
+
+// floodSummary picks the form of flood-control summary lines: JSON for
+// -format json, so that every line of that stream is JSON; text otherwise.
+func floodSummary(f string) func([]byte, *flood.Summary, func([]byte, int64, int32) []byte) []byte {
+	if f == "json" {
+		return format.AppendFloodSummaryJSON
+	}
+	return flood.AppendSummary
 }

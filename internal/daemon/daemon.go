@@ -65,6 +65,9 @@ type Config struct {
 	// Flood.MaxPerSource > 0 (see internal/flood); each reading goroutine
 	// has its own limiter.
 	Flood flood.Config
+	// FloodSummary renders a flood-control summary line; nil means
+	// flood.AppendSummary (the text form).
+	FloodSummary func(dst []byte, s *flood.Summary, ts func([]byte, int64, int32) []byte) []byte
 	// Workers > 1 spreads decoding and formatting over that many
 	// goroutines per source (a reader, the workers and a writer run
 	// concurrently); 0 or 1 runs the whole pipeline in one goroutine.
@@ -278,7 +281,7 @@ func (d *Daemon) pump(src source.Source, f format.Formatter) error {
 		ts      = format.Timestamper{Loc: time.Local}
 	)
 	emit := func(s *flood.Summary) {
-		batch = flood.AppendSummary(batch, s, ts.Append)
+		batch = d.summary(batch, s, ts.Append)
 		lines++
 	}
 	if d.cfg.Flood.MaxPerSource > 0 {
@@ -325,6 +328,14 @@ func (d *Daemon) pump(src source.Source, f format.Formatter) error {
 			flush()
 		}
 	}
+}
+
+// summary renders a flood-control summary in the configured form.
+func (d *Daemon) summary(dst []byte, s *flood.Summary, ts func([]byte, int64, int32) []byte) []byte {
+	if d.cfg.FloodSummary != nil {
+		return d.cfg.FloodSummary(dst, s, ts)
+	}
+	return flood.AppendSummary(dst, s, ts)
 }
 
 // admit applies flood control to a decoded record: it reports whether to

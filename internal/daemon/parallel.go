@@ -82,7 +82,7 @@ func (d *Daemon) pumpParallel(src source.Source, workers int) error {
 	)
 	emit := func(s *flood.Summary) {
 		off := len(cur.raw)
-		cur.raw = flood.AppendSummary(cur.raw, s, ts.Append)
+		cur.raw = d.summary(cur.raw, s, ts.Append)
 		cur.items = append(cur.items, item{off: int32(off), n: int32(len(cur.raw) - off), wire: -1})
 	}
 	dispatch := func() {

@@ -1,0 +1,39 @@
+package format
+
+import (
+	"strconv"
+
+	"github.com/pfasciilogd/pfasciilogd/internal/flood"
+)
+
+// AppendFloodSummaryJSON renders a flood-control summary as one JSON
+// object, for -format json, so every line of the stream stays JSON:
+//
+//	{"timestamp":"...","event":"flood_summary","src":"198.51.100.7","sources":1,"suppressed":4906,"window_seconds":120}
+//
+// "src" is null when the summary merges several sources (the table
+// overflowed); "sources" counts them. It has the signature
+// flood.AppendSummary has, to be used in its place.
+func AppendFloodSummaryJSON(dst []byte, s *flood.Summary, ts func(dst []byte, sec int64, nsec int32) []byte) []byte {
+	sec, nsec := s.At/1e9, s.At%1e9
+	if nsec < 0 {
+		sec, nsec = sec-1, nsec+1e9
+	}
+	dst = append(dst, `{"timestamp":"`...)
+	dst = ts(dst, sec, int32(nsec))
+	dst = append(dst, `","event":"flood_summary","src":`...)
+	if s.AddrLen == 0 {
+		dst = append(dst, "null"...)
+	} else {
+		dst = append(dst, '"')
+		dst = s.Source().AppendTo(dst)
+		dst = append(dst, '"')
+	}
+	dst = append(dst, `,"sources":`...)
+	dst = strconv.AppendUint(dst, uint64(s.Sources), 10)
+	dst = append(dst, `,"suppressed":`...)
+	dst = strconv.AppendUint(dst, s.Suppressed, 10)
+	dst = append(dst, `,"window_seconds":`...)
+	dst = strconv.AppendFloat(dst, s.Window.Seconds(), 'f', -1, 64)
+	return append(dst, "}\n"...)
+}
