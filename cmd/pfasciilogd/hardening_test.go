@@ -18,6 +18,7 @@ import (
 
 	"github.com/pfasciilogd/pfasciilogd/internal/gen"
 	"github.com/pfasciilogd/pfasciilogd/internal/synth"
+	"github.com/pfasciilogd/pfasciilogd/internal/testtool"
 )
 
 // seqStream writes a pcap of n SYN records with sequence numbers 1..n to
@@ -262,13 +263,7 @@ func TestLogDeletedWithoutSignal(t *testing.T) {
 // keeps reading, counts and reports the lost lines, never leaves a torn
 // line, and writes again by itself once space returns.
 func TestDiskFullDaemon(t *testing.T) {
-	if os.Geteuid() != 0 {
-		msg := "NEEDS ROOT: mounting a small tmpfs to fill it; this test did NOT run"
-		if os.Getenv("CI") != "" {
-			t.Fatal(msg)
-		}
-		t.Skip("\n\n*** " + msg + " ***\n")
-	}
+	testtool.NeedRoot(t, "mounting a small tmpfs to fill it")
 	mnt := t.TempDir()
 	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", mnt).CombinedOutput(); err != nil {
 		t.Fatalf("mount tmpfs: %v %s", err, out)

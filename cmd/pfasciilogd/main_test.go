@@ -21,6 +21,7 @@ import (
 
 	"github.com/pfasciilogd/pfasciilogd/internal/gen"
 	"github.com/pfasciilogd/pfasciilogd/internal/pflog"
+	"github.com/pfasciilogd/pfasciilogd/internal/testtool"
 )
 
 var daemonBin string
@@ -56,17 +57,7 @@ func synRecord(t testing.TB, seq uint32, sec int64) *gen.Record {
 }
 
 func writeCapture(t testing.TB, path string, recs ...*gen.Record) {
-	var b bytes.Buffer
-	w, err := gen.NewWriter(&b, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, r := range recs {
-		if err := w.Write(r); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+	if err := gen.WriteFile(path, 0, recs...); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -382,13 +373,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 // the log after rotation, and empties its pid file at exit even though it
 // may no longer delete it.
 func TestDropPrivileges(t *testing.T) {
-	if os.Geteuid() != 0 {
-		msg := "NEEDS ROOT: dropping privileges with -u; this test did NOT run"
-		if os.Getenv("CI") != "" {
-			t.Fatal(msg)
-		}
-		t.Skip("\n\n*** " + msg + " ***\n")
-	}
+	testtool.NeedRoot(t, "dropping privileges with -u")
 	dir := t.TempDir()
 	os.Chmod(dir, 0o755)
 	logDir := filepath.Join(dir, "log")

@@ -5,9 +5,11 @@
 package gen
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"io"
+	"os"
 
 	"github.com/pfasciilogd/pfasciilogd/internal/pflog"
 )
@@ -95,4 +97,22 @@ func DefaultHeader(af uint8) pflog.Header {
 	}
 	h.SetIfName("vtnet0")
 	return h
+}
+
+// WriteFile writes recs as a pcap file at path (snaplen as in NewWriter).
+func WriteFile(path string, snaplen int, recs ...*Record) error {
+	var b bytes.Buffer
+	w, err := NewWriter(&b, snaplen)
+	if err != nil {
+		return err
+	}
+	for _, r := range recs {
+		if err := w.Write(r); err != nil {
+			return err
+		}
+	}
+	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
 }

@@ -106,7 +106,7 @@ func (s *File) Write(batch []byte) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.f == nil {
-		return &ShortWriteError{Path: s.path, Lost: bytes.Count(batch, nl), Err: os.ErrClosed}
+		return &ShortWriteError{Path: s.path, Lost: bytes.Count(batch, newline), Err: os.ErrClosed}
 	}
 	n, err := s.f.Write(batch)
 	if err == nil {
@@ -120,11 +120,9 @@ func (s *File) Write(batch []byte) error {
 			unix.Ftruncate(int(s.f.Fd()), st.Size-int64(torn))
 		}
 	}
-	written := bytes.Count(batch[:whole], nl)
-	return &ShortWriteError{Path: s.path, Written: written, Lost: bytes.Count(batch, nl) - written, Err: err}
+	written := bytes.Count(batch[:whole], newline)
+	return &ShortWriteError{Path: s.path, Written: written, Lost: bytes.Count(batch, newline) - written, Err: err}
 }
-
-var nl = []byte{'\n'}
 
 // Reopen implements Sink: it opens the path anew (creating the file if
 // newsyslog has not) and only then closes the old descriptor, so a failed

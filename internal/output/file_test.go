@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/pfasciilogd/pfasciilogd/internal/testtool"
 )
 
 func lines(from, to int) []byte {
@@ -94,13 +96,7 @@ func TestFileReopenAndCheckRotated(t *testing.T) {
 // lines in the log, reports how many were lost, and writing resumes by
 // itself once space is freed.
 func TestFileDiskFull(t *testing.T) {
-	if os.Geteuid() != 0 {
-		msg := "NEEDS ROOT: mounting a small tmpfs to fill it; this disk-full test did NOT run"
-		if os.Getenv("CI") != "" {
-			t.Fatal(msg)
-		}
-		t.Skip("\n\n*** " + msg + " ***\n")
-	}
+	testtool.NeedRoot(t, "mounting a small tmpfs to fill it")
 	mnt := t.TempDir()
 	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", mnt).CombinedOutput(); err != nil {
 		t.Fatalf("mount tmpfs: %v %s", err, out)

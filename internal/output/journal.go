@@ -187,12 +187,8 @@ func (j *Journal) Write(batch []byte) error {
 	defer j.mu.Unlock()
 	var first error
 	for len(batch) > 0 {
-		line := batch
-		if i := bytes.IndexByte(batch, '\n'); i >= 0 {
-			line, batch = batch[:i], batch[i+1:]
-		} else {
-			batch = nil
-		}
+		var line []byte
+		line, batch, _ = bytes.Cut(batch, newline)
 		if len(line) == 0 {
 			continue
 		}

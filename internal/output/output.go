@@ -17,3 +17,6 @@ type Sink interface {
 	// Close flushes and releases the sink.
 	Close() error
 }
+
+// newline separates the lines of a batch.
+var newline = []byte{'\n'}

@@ -174,12 +174,8 @@ func (r *Remote) Write(batch []byte) error {
 	now := time.Now()
 	sec, nsec := now.Unix(), int32(now.Nanosecond())
 	for len(batch) > 0 {
-		line := batch
-		if i := bytes.IndexByte(batch, '\n'); i >= 0 {
-			line, batch = batch[:i], batch[i+1:]
-		} else {
-			batch = nil
-		}
+		var line []byte
+		line, batch, _ = bytes.Cut(batch, newline)
 		if len(line) == 0 {
 			continue
 		}

@@ -164,12 +164,8 @@ func (s *Syslog) Write(batch []byte) error {
 	}
 	now := time.Now()
 	for len(batch) > 0 {
-		line := batch
-		if i := bytes.IndexByte(batch, '\n'); i >= 0 {
-			line, batch = batch[:i], batch[i+1:]
-		} else {
-			batch = nil
-		}
+		var line []byte
+		line, batch, _ = bytes.Cut(batch, newline)
 		if len(line) == 0 {
 			continue
 		}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"net"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -170,17 +169,7 @@ func (p pkt) record(t testing.TB, sec, nsec int64) *gen.Record {
 // writeCapture writes records to a pcap file in dir and returns its path.
 func writeCapture(t testing.TB, path string, snaplen int, recs []*gen.Record) string {
 	t.Helper()
-	var b bytes.Buffer
-	w, err := gen.NewWriter(&b, snaplen)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, r := range recs {
-		if err := w.Write(r); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+	if err := gen.WriteFile(path, snaplen, recs...); err != nil {
 		t.Fatal(err)
 	}
 	return path

@@ -5,6 +5,8 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+
+	"github.com/pfasciilogd/pfasciilogd/internal/testtool"
 )
 
 func TestLookup(t *testing.T) {
@@ -46,13 +48,7 @@ func TestDropInChild(t *testing.T) {
 		}
 		return
 	}
-	if os.Geteuid() != 0 {
-		msg := "NEEDS ROOT: dropping privileges; this test did NOT run"
-		if os.Getenv("CI") != "" {
-			t.Fatal(msg)
-		}
-		t.Skip("\n\n*** " + msg + " ***\n")
-	}
+	testtool.NeedRoot(t, "dropping privileges")
 	cmd := exec.Command(os.Args[0], "-test.run", "^TestDropInChild$", "-test.v")
 	cmd.Env = append(os.Environ(), "PRIVILEGE_CHILD=1")
 	out, err := cmd.CombinedOutput()

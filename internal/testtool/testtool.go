@@ -25,3 +25,17 @@ func Need(t testing.TB, name, pkg string) string {
 	t.Skip("\n\n*** " + msg + " ***\n")
 	return ""
 }
+
+// NeedRoot skips (fails under CI) unless the test runs as root; what
+// names what the test does that needs it.
+func NeedRoot(t testing.TB, what string) {
+	t.Helper()
+	if os.Geteuid() == 0 {
+		return
+	}
+	msg := "NEEDS ROOT: " + what + "; this test did NOT run"
+	if os.Getenv("CI") != "" {
+		t.Fatal(msg)
+	}
+	t.Skip("\n\n*** " + msg + " ***\n")
+}
