@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -118,5 +119,17 @@ func TestNoLineWaitsForMoreInput(t *testing.T) {
 	stdin.Close()
 	if err := cmd.Wait(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestLiveCaptureOffFreeBSD: -i needs FreeBSD's bpf(4); elsewhere the
+// daemon says so and what to use instead.
+func TestLiveCaptureOffFreeBSD(t *testing.T) {
+	if runtime.GOOS == "freebsd" {
+		t.Skip("live capture is real here")
+	}
+	out, err := exec.Command(daemonBin, "-i", "pflog0", "-o", "-", "-p", "none").CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "needs FreeBSD's bpf(4)") || !strings.Contains(string(out), "-r FILE") {
+		t.Fatalf("-i off FreeBSD: %v %q", err, out)
 	}
 }
