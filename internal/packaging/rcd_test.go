@@ -5,6 +5,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -222,7 +223,10 @@ func must(t *testing.T, err error) {
 }
 
 func TestRCScriptStart(t *testing.T) {
-	daemon := []string{"/usr/sbin/daemon", "-f", "PREFIX/sbin/pfasciilogd"}
+	// pfasciilogd_syslog=YES (the default) has daemon(8) carry standard
+	// error to syslog; NO only detaches.
+	daemon := []string{"/usr/sbin/daemon", "-f", "-S", "-l", "daemon", "-s", "info", "-T", "pfasciilogd", "PREFIX/sbin/pfasciilogd"}
+	quiet := []string{"/usr/sbin/daemon", "-f", "PREFIX/sbin/pfasciilogd"}
 	tests := []struct {
 		name      string
 		rcConf    string
@@ -235,7 +239,7 @@ func TestRCScriptStart(t *testing.T) {
 		name:   "defaults",
 		rcConf: "pfasciilogd_enable=YES\npfasciilogd_logfile=@DIR@/pf.log\n",
 		exec: append(daemon, "-p", "/var/run/pfasciilogd.pid", "-o", "@DIR@/pf.log",
-			"-format", "text", "-S", "-u", "pfasciilogd", "-i", "pflog0"),
+			"-format", "text", "-u", "pfasciilogd", "-i", "pflog0"),
 		calls: []string{"kldstat -q -m pflog", "kldload pflog", "ifconfig pflog0", "ifconfig pflog0 create", "ifconfig pflog0 up",
 			"id pfasciilogd", "id -gn pfasciilogd", "install -o pfasciilogd -g pfasciilogd -m 640 /dev/null @DIR@/pf.log"},
 		logHas: []string{"load_rc_config pfasciilogd",
@@ -256,7 +260,7 @@ pfasciilogd_flags="-B 4m -t 100ms"
 `,
 		kldLoaded: true,
 		ifExists:  "pflog0 pflog1",
-		exec: append(daemon, "-p", "/var/run/pfa.pid", "-o", "/var/log/pf-scan.log",
+		exec: append(quiet, "-p", "/var/run/pfa.pid", "-o", "/var/log/pf-scan.log",
 			"-format", "json", "-max-per-source", "50", "-window", "2m",
 			"-i", "pflog0", "-i", "pflog1", "-B", "4m", "-t", "100ms"),
 		calls: []string{"kldstat -q -m pflog", "ifconfig pflog0", "ifconfig pflog0 up", "ifconfig pflog1", "ifconfig pflog1 up"},
@@ -267,7 +271,7 @@ pfasciilogd_files="/var/log/host/pflog /var/log/host/pflog1"
 pfasciilogd_runas=""
 `,
 		exec: append(daemon, "-p", "/var/run/pfasciilogd.pid", "-o", "/var/log/pf.log",
-			"-format", "text", "-S", "-r", "/var/log/host/pflog", "-F", "-r", "/var/log/host/pflog1", "-F"),
+			"-format", "text", "-r", "/var/log/host/pflog", "-F", "-r", "/var/log/host/pflog1", "-F"),
 	}, {
 		name: "unprivileged user gets the log file",
 		rcConf: `pfasciilogd_enable=YES
@@ -277,7 +281,7 @@ pfasciilogd_logfile=@DIR@/newdir/pf.log
 		kldLoaded: true,
 		ifExists:  "pflog0",
 		exec: append(daemon, "-p", "/var/run/pfasciilogd.pid", "-o", "@DIR@/newdir/pf.log",
-			"-format", "text", "-S", "-u", "_pfasciilogd", "-i", "pflog0"),
+			"-format", "text", "-u", "_pfasciilogd", "-i", "pflog0"),
 		calls: []string{"kldstat -q -m pflog", "ifconfig pflog0", "ifconfig pflog0 up",
 			"id _pfasciilogd", "install -d -o root -g wheel -m 755 @DIR@/newdir", "id -gn _pfasciilogd",
 			"install -o _pfasciilogd -g _pfasciilogd -m 640 /dev/null @DIR@/newdir/pf.log"},
@@ -359,10 +363,12 @@ func TestRCFlagsAcceptedByDaemon(t *testing.T) {
 	pidPath := filepath.Join(work, "pfasciilogd.pid")
 	r := runRC(t, "start", "pfasciilogd_enable=YES\npfasciilogd_files="+capture+
 		"\npfasciilogd_logfile="+logPath+"\npfasciilogd_pidfile="+pidPath+"\npfasciilogd_runas=\"\"\npfasciilogd_flags=\"-B 1m\"\n", true, "", "")
-	if len(r.exec) < 4 || r.exec[0] != "/usr/sbin/daemon" || r.exec[1] != "-f" || r.exec[2] != "PREFIX/sbin/pfasciilogd" {
+	bin := slices.Index(r.exec, "PREFIX/sbin/pfasciilogd")
+	if bin < 2 || r.exec[0] != "/usr/sbin/daemon" || r.exec[1] != "-f" {
 		t.Fatalf("unexpected start command %v\n%s", r.exec, r.log)
 	}
-	cmd := exec.Command(pfa, r.exec[3:]...)
+	args := r.exec[bin+1:]
+	cmd := exec.Command(pfa, args...)
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	must(t, cmd.Start())
@@ -372,7 +378,7 @@ func TestRCFlagsAcceptedByDaemon(t *testing.T) {
 	for countLines(logPath) != 1 {
 		if time.Now().After(deadline) {
 			_ = cmd.Process.Kill()
-			t.Fatalf("pfasciilogd %v wrote no line\n%s", r.exec[3:], stderr.String())
+			t.Fatalf("pfasciilogd %v wrote no line\n%s", args, stderr.String())
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
@@ -380,7 +386,7 @@ func TestRCFlagsAcceptedByDaemon(t *testing.T) {
 	select {
 	case err := <-done:
 		if err != nil {
-			t.Errorf("pfasciilogd %v: %v\n%s", r.exec[3:], err, stderr.String())
+			t.Errorf("pfasciilogd %v: %v\n%s", args, err, stderr.String())
 		}
 	case <-time.After(10 * time.Second):
 		_ = cmd.Process.Kill()
