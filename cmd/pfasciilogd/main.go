@@ -170,10 +170,13 @@ func main() {
 	os.Exit(run(os.Args[1:]))
 }
 
+// signals is subscribed while the program is still initialising, before
+// main runs, so that a SIGHUP (newsyslog) or SIGUSR1 arriving during
+// start-up is handled, not fatal.
+var signals = daemon.Notify()
+
 func run(args []string) int {
-	// Take the signals before anything else, so that a SIGHUP (newsyslog)
-	// or SIGUSR1 arriving during start-up is handled, not fatal.
-	sigs := daemon.Notify()
+	sigs := signals
 	o, err := parse(args, os.Stderr)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
