@@ -91,11 +91,11 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	fs.BoolVar(&o.lineSyslog, "syslog", false, "also send every line to the local syslogd")
 	fs.StringVar(&o.facility, "syslog-facility", "daemon", "`facility` for -syslog and -syslog-remote")
 	fs.StringVar(&o.tag, "syslog-tag", "pfasciilogd", "`tag` (APP-NAME) for -syslog and -syslog-remote")
-	fs.Var(&o.remotes, "syslog-remote", "also send every line to a syslog collector, RFC 5424: udp://host[:port] or tcp://host[:port] (repeatable)")
+	fs.Var(&o.remotes, "syslog-remote", "also send every line to a syslog collector at `url`, RFC 5424: udp://host[:port] or tcp://host[:port] (repeatable)")
 	fs.BoolVar(&o.journal, "journal", false, "also send every record to the systemd journal, with structured fields")
 	fs.IntVar(&o.maxPerSource, "max-per-source", 0, "flood control: write at most `N` lines per source address, kind of packet and window, then one summary (0 = off; keep it >= fail2ban's maxretry)")
 	fs.DurationVar(&o.window, "window", time.Minute, "flood control: window `length` for -max-per-source (keep it <= fail2ban's findtime)")
-	fs.IntVar(&o.workers, "workers", 0, "goroutines that decode and format per input (default: one per CPU, at most 4; 1 = all in one)")
+	fs.IntVar(&o.workers, "workers", 0, "`N` goroutines decode and format per input (default: one per CPU, at most 4; 1 = all in one)")
 	fs.BoolVar(&o.showVersion, "V", false, "print the version and exit")
 	fs.Usage = usage(fs)
 	if err := fs.Parse(args); err != nil {
