@@ -1,0 +1,119 @@
+package daemon
+
+import (
+	"bytes"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pfasciilogd/pfasciilogd/internal/format"
+	"github.com/pfasciilogd/pfasciilogd/internal/gen"
+	"github.com/pfasciilogd/pfasciilogd/internal/pcapfile"
+	"github.com/pfasciilogd/pfasciilogd/internal/pflog"
+	"github.com/pfasciilogd/pfasciilogd/internal/source"
+)
+
+func TestThrottle(t *testing.T) {
+	th := throttle{interval: 10 * time.Second}
+	t0 := time.Unix(1000, 0)
+	for _, tc := range []struct {
+		at   time.Duration
+		ok   bool
+		held uint64
+	}{{0, true, 0}, {time.Second, false, 0}, {2 * time.Second, false, 0}, {11 * time.Second, true, 2}, {12 * time.Second, false, 0}, {30 * time.Second, true, 1}} {
+		ok, held := th.allow(t0.Add(tc.at))
+		if ok != tc.ok || held != tc.held {
+			t.Errorf("at %v: allow %v held %d, want %v %d", tc.at, ok, held, tc.ok, tc.held)
+		}
+	}
+}
+
+// memSink keeps every batch.
+type memSink struct {
+	mu      sync.Mutex
+	buf     bytes.Buffer
+	batches int
+}
+
+func (m *memSink) Write(b []byte) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.buf.Write(b)
+	m.batches++
+	return nil
+}
+func (m *memSink) Reopen() error { return nil }
+func (m *memSink) Close() error  { return nil }
+
+// capture builds a pcap of n SYN-like records (from the case catalogue's
+// first IPv4 TCP case) with one record whose pflog header is broken.
+func capture(t *testing.T, n, bad int) []byte {
+	var c gen.Case
+	for _, k := range gen.Cases() {
+		if k.Record.Hdr.Layout == pflog.LayoutFreeBSD && k.Record.Snap == 0 && len(k.Record.Packet) > 40 && k.Record.Packet[0] == 0x45 && k.Record.Packet[9] == 6 {
+			c = k
+			break
+		}
+	}
+	var b bytes.Buffer
+	w, err := gen.NewWriter(&b, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < n; i++ {
+		r := c.Record
+		r.Sec = int64(1795258722 + i)
+		if i == bad {
+			r.Hdr.Layout = pflog.LayoutLegacy
+			enc := gen.Encode(nil, &r)
+			enc[16] = 50 // no such header length
+			b.Write(enc)
+			continue
+		}
+		if err := w.Write(&r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return b.Bytes()
+}
+
+func TestRunCountsAndSkips(t *testing.T) {
+	for _, workers := range []int{1, 3} {
+		data := capture(t, 5000, 1234)
+		r, err := pcapfile.NewReader("mem", bytes.NewReader(data))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sink := &memSink{}
+		var logBuf bytes.Buffer
+		stats := &Stats{}
+		err = Run(Config{
+			Sources:      []source.Source{r},
+			Sequential:   true,
+			NewFormatter: func() format.Formatter { return format.NewText(time.UTC) },
+			Sink:         sink,
+			SinkName:     "memory",
+			Log:          NewLogger(&logBuf),
+			Stats:        stats,
+			Workers:      workers,
+			Quiet:        true,
+		})
+		if err != nil {
+			t.Fatalf("workers %d: %v", workers, err)
+		}
+		if got := bytes.Count(sink.buf.Bytes(), []byte("\n")); got != 4999 {
+			t.Errorf("workers %d: %d lines, want 4999", workers, got)
+		}
+		if stats.Read.Load() != 5000 || stats.Written.Load() != 4999 || stats.Malformed.Load() != 1 {
+			t.Errorf("workers %d: %s", workers, stats)
+		}
+		if !strings.Contains(logBuf.String(), "malformed") || !strings.Contains(logBuf.String(), "records read 5000") {
+			t.Errorf("workers %d: log lacks the malformed record or the closing statistics:\n%s", workers, logBuf.String())
+		}
+		// Batches, not a write per line.
+		if sink.batches > 100 {
+			t.Errorf("workers %d: %d writes for 4999 lines", workers, sink.batches)
+		}
+	}
+}
