@@ -372,3 +372,51 @@ func TestWorkersSameOutput(t *testing.T) {
 		}
 	}
 }
+
+// TestFollowStateAcrossRestart: with -state, a daemon stopped and started
+// again writes each record of the followed file exactly once, including
+// those pflogd wrote while it was stopped.
+func TestFollowStateAcrossRestart(t *testing.T) {
+	dir := t.TempDir()
+	in, logPath, st := filepath.Join(dir, "pflog"), filepath.Join(dir, "pf.log"), filepath.Join(dir, "state")
+	writeCapture(t, in, synRecord(t, 1, 1), synRecord(t, 2, 2))
+	appendRec := func(seq uint32) {
+		f, _ := os.OpenFile(in, os.O_APPEND|os.O_WRONLY, 0)
+		f.Write(gen.Encode(nil, synRecord(t, seq, int64(seq))))
+		f.Close()
+	}
+	lines := func() int { b, _ := os.ReadFile(logPath); return bytes.Count(b, []byte("\n")) }
+	run := func(want int) {
+		cmd := exec.Command(daemonBin, "-r", in, "-F", "-o", logPath, "-p", "none", "-state", st)
+		var stderr syncBuffer
+		cmd.Stderr = &stderr
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, fmt.Sprintf("%d lines", want), func() bool { return lines() >= want })
+		cmd.Process.Signal(syscall.SIGTERM)
+		if err := cmd.Wait(); err != nil {
+			t.Fatalf("%v\n%s", err, stderr.String())
+		}
+	}
+	run(2)
+	appendRec(3) // while stopped
+	run(3)
+	appendRec(4)
+	run(4)
+	exactlyOnceSeqs(t, 4, logPath)
+}
+
+// exactlyOnceSeqs checks sequence numbers 1..n appear once each in path.
+func exactlyOnceSeqs(t *testing.T, n int, path string) {
+	t.Helper()
+	seen := countSeqs(t, path)
+	if len(seen) != n {
+		t.Fatalf("%d distinct records in %s, want %d: %v", len(seen), path, n, seen)
+	}
+	for i := 1; i <= n; i++ {
+		if seen[uint64(i)] != 1 {
+			t.Fatalf("record %d appears %d times", i, seen[uint64(i)])
+		}
+	}
+}

@@ -37,6 +37,7 @@ type options struct {
 	follow       bool
 	out          string
 	pidfile      string
+	stateFile    string
 	format       string
 	useSyslog    bool
 	user         string
@@ -61,7 +62,7 @@ func (o *options) service() bool { return len(o.files) == 0 || o.follow }
 
 func usage(fs *flag.FlagSet) func() {
 	return func() {
-		fmt.Fprintf(fs.Output(), `usage: pfasciilogd [-FSV] [-i interface]... [-r file]... [-o logfile] [-p pidfile]
+		fmt.Fprintf(fs.Output(), `usage: pfasciilogd [-FSV] [-i interface]... [-r file]... [-o logfile] [-p pidfile] [-state file]
                   [-u user] [-format text|json|filterlog] [-B bufsize] [-t timeout]
                   [-syslog] [-syslog-remote url]... [-journal]
                   [-max-per-source N -window duration] [-workers N]
@@ -80,6 +81,7 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	fs.Var(&o.ifaces, "i", "capture live from pflog `interface` (repeatable; default "+defaultInterface+")")
 	fs.Var(&o.files, "r", "read pcap/pcapng `file` (\"-\" = standard input; repeatable)")
 	fs.BoolVar(&o.follow, "F", false, "with -r: follow the file as pflogd writes it, across rotation")
+	fs.StringVar(&o.stateFile, "state", "", "with -F: remember in `file` how far each file was read, and resume there after a restart")
 	fs.StringVar(&o.out, "o", "", "append lines to `logfile` (\"-\" = standard output, \"none\" = no file; default "+defaultLog+" for live capture and -F, standard output for -r)")
 	fs.StringVar(&o.pidfile, "p", "", "write and lock `pidfile` (default "+defaultPidfile+" for live capture and -F; \"none\" disables)")
 	fs.StringVar(&o.format, "format", "text", "line `format`: text, json or filterlog")
@@ -110,6 +112,9 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	}
 	if o.follow && len(o.files) == 0 {
 		return nil, errors.New("-F needs -r FILE")
+	}
+	if o.stateFile != "" && !o.follow {
+		return nil, errors.New("-state needs -F")
 	}
 	for _, f := range o.files {
 		if o.follow && f == "-" {

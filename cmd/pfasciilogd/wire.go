@@ -19,6 +19,7 @@ import (
 	"github.com/pfasciilogd/pfasciilogd/internal/pidfile"
 	"github.com/pfasciilogd/pfasciilogd/internal/privilege"
 	"github.com/pfasciilogd/pfasciilogd/internal/source"
+	"github.com/pfasciilogd/pfasciilogd/internal/state"
 )
 
 // start opens everything in the order privilege separation needs (pid
@@ -45,8 +46,22 @@ func start(o *options, log *daemon.Logger, sigs <-chan os.Signal) error {
 		defer pid.Remove()
 	}
 
+	var st *state.File
+	resume := map[string]pcapfile.Position{}
+	if o.stateFile != "" {
+		f, err := state.Open(o.stateFile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if resume, err = f.Load(); err != nil {
+			return err
+		}
+		st = f
+	}
+
 	devDir := -1
-	srcs, err := openSources(o, log, &devDir)
+	srcs, err := openSources(o, log, &devDir, resume)
 	if err != nil {
 		return err
 	}
@@ -92,7 +107,25 @@ func start(o *options, log *daemon.Logger, sigs <-chan os.Signal) error {
 		Report:       outs.report,
 		Warn:         func(err error) bool { return errors.Is(err, pcapfile.ErrTruncated) },
 	})
+	if st != nil {
+		saveState(st, srcs, log)
+	}
 	return err
+}
+
+// saveState records how far each followed file was read, for -state.
+func saveState(st *state.File, srcs []source.Source, log *daemon.Logger) {
+	m := map[string]pcapfile.Position{}
+	for _, s := range srcs {
+		if f, ok := s.(*pcapfile.Follower); ok {
+			if pos, ok := f.Position(); ok {
+				m[f.Name()] = pos
+			}
+		}
+	}
+	if err := st.Save(m); err != nil {
+		log.Errorf("%v", err)
+	}
 }
 
 func runningAs(a *privilege.Account) string {
@@ -110,7 +143,7 @@ func names(srcs []source.Source) []string {
 	return n
 }
 
-func openSources(o *options, log *daemon.Logger, devDir *int) ([]source.Source, error) {
+func openSources(o *options, log *daemon.Logger, devDir *int, resume map[string]pcapfile.Position) ([]source.Source, error) {
 	var srcs []source.Source
 	fail := func(err error) ([]source.Source, error) {
 		for _, s := range srcs {
@@ -166,7 +199,11 @@ func openSources(o *options, log *daemon.Logger, devDir *int) ([]source.Source, 
 			err error
 		)
 		if o.follow {
-			s, err = pcapfile.Follow(path, pcapfile.FollowOptions{LinkType: pcapfile.LinkTypePFLOG})
+			opts := pcapfile.FollowOptions{LinkType: pcapfile.LinkTypePFLOG}
+			if pos, ok := resume[path]; ok {
+				opts.Resume = &pos
+			}
+			s, err = pcapfile.Follow(path, opts)
 		} else {
 			s, err = checkLinkType(pcapfile.Open(path))
 		}

@@ -271,7 +271,8 @@ pfasciilogd_files="/var/log/host/pflog /var/log/host/pflog1"
 pfasciilogd_runas=""
 `,
 		exec: append(daemon, "-p", "/var/run/pfasciilogd.pid", "-o", "/var/log/pf.log",
-			"-format", "text", "-r", "/var/log/host/pflog", "-F", "-r", "/var/log/host/pflog1", "-F"),
+			"-format", "text", "-r", "/var/log/host/pflog", "-F", "-r", "/var/log/host/pflog1", "-F",
+			"-state", "/var/db/pfasciilogd.state"),
 	}, {
 		name: "unprivileged user gets the log file",
 		rcConf: `pfasciilogd_enable=YES
@@ -362,7 +363,7 @@ func TestRCFlagsAcceptedByDaemon(t *testing.T) {
 	logPath := filepath.Join(work, "pf.log")
 	pidPath := filepath.Join(work, "pfasciilogd.pid")
 	r := runRC(t, "start", "pfasciilogd_enable=YES\npfasciilogd_files="+capture+
-		"\npfasciilogd_logfile="+logPath+"\npfasciilogd_pidfile="+pidPath+"\npfasciilogd_runas=\"\"\npfasciilogd_flags=\"-B 1m\"\n", true, "", "")
+		"\npfasciilogd_logfile="+logPath+"\npfasciilogd_pidfile="+pidPath+"\npfasciilogd_runas=\"\"\npfasciilogd_statefile="+filepath.Join(work, "state")+"\npfasciilogd_flags=\"-B 1m\"\n", true, "", "")
 	bin := slices.Index(r.exec, "PREFIX/sbin/pfasciilogd")
 	if bin < 2 || r.exec[0] != "/usr/sbin/daemon" || r.exec[1] != "-f" {
 		t.Fatalf("unexpected start command %v\n%s", r.exec, r.log)

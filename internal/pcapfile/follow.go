@@ -7,6 +7,7 @@ import (
 	"os"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/pfasciilogd/pfasciilogd/internal/source"
@@ -27,6 +28,13 @@ type FollowOptions struct {
 	// complete. Files that appear later (rotation) and a file truncated
 	// later are read from their beginning.
 	FromEnd bool
+	// Resume, when set, continues after a restart where a previous
+	// Follower stopped: if the file at the path is still the one Resume
+	// names (same device and inode) and is at least that long, records
+	// ending at or before Resume.Offset are skipped. Otherwise (the file
+	// was rotated meanwhile) the file is read from its beginning.
+	// FromEnd is ignored when Resume applies.
+	Resume *Position
 	// LinkType, when not 0, is the only link type accepted. Follow fails
 	// with a *LinkTypeError if the file there has another; a file that
 	// replaces it later with another link type is skipped with a
@@ -108,7 +116,43 @@ func Follow(path string, opts FollowOptions) (*Follower, error) {
 	if opts.FromEnd {
 		f.skipTo = size
 	}
+	if r := opts.Resume; r != nil {
+		if dev, ino := fileID(f.fi); dev == r.Dev && ino == r.Ino && size >= r.Offset {
+			f.skipTo = r.Offset
+		}
+	}
 	return f, nil
+}
+
+// Position says how far a Follower has read: the end of the last record
+// it returned, in the file with device Dev and inode Ino.
+type Position struct {
+	Dev, Ino uint64
+	Offset   int64
+}
+
+// Position returns how far the Follower has read, for FollowOptions.Resume
+// after a restart; ok is false when no file is open.
+func (f *Follower) Position() (pos Position, ok bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.fi == nil {
+		return Position{}, false
+	}
+	dev, ino := fileID(f.fi)
+	off := f.p.off()
+	if f.skipTo > off {
+		off = f.skipTo // still skipping what a previous run returned
+	}
+	return Position{Dev: dev, Ino: ino, Offset: off}, true
+}
+
+// fileID returns a file's device and inode numbers.
+func fileID(fi os.FileInfo) (dev, ino uint64) {
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		return uint64(st.Dev), uint64(st.Ino)
+	}
+	return 0, 0
 }
 
 func (f *Follower) emit(ev string) {

@@ -473,3 +473,37 @@ func TestFollowIdle(t *testing.T) {
 	s.close()
 	run.stop(0, 2)
 }
+
+// TestFollowResume: a Follower stopped and started again with the
+// Position of the first continues exactly after the last record it
+// returned, also with records written while it was stopped and a record
+// cut at the end; after a rotation meanwhile the new file is read whole.
+func TestFollowResume(t *testing.T) {
+	s := newSim(t)
+	s.create()
+	s.write(s.recs(10))
+	run := startFollow(t, s.path, FollowOptions{})
+	run.stop(0, 10)
+	pos, ok := run.f.Position()
+	if !ok || pos.Offset == 0 {
+		t.Fatalf("Position after 10 records: %+v %v", pos, ok)
+	}
+	// Written while "the daemon" was stopped, the last one only in part.
+	s.write(s.recs(5))
+	b := s.recs(1)
+	s.write(b[:10])
+	run = startFollow(t, s.path, FollowOptions{Resume: &pos})
+	s.write(b[10:])
+	run.stop(10, 6)
+	run.noSkips()
+	pos, _ = run.f.Position()
+
+	// Rotated while stopped: the position names the old file.
+	os.Rename(s.path, s.path+".0")
+	s.close()
+	s.create()
+	s.write(s.recs(4))
+	run = startFollow(t, s.path, FollowOptions{Resume: &pos})
+	run.stop(16, 4)
+	run.noSkips()
+}
