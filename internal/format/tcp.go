@@ -772,32 +772,8 @@ func (p *printer) txtproto(d []byte, length int, proto, name string, cmds []stri
 	if !printThis {
 		return true
 	}
-	// print_txt_line(": ", ...)
-	for idx := 0; idx < length; idx++ {
-		if idx >= len(d) {
-			return false
-		}
-		c := d[idx]
-		switch {
-		case c == '\n':
-			p.s(": ")
-			p.b = append(p.b, d[:idx]...)
-			return true
-		case c == '\r':
-			if idx+1 >= length {
-				return true
-			}
-			if idx+1 >= len(d) {
-				return false
-			}
-			if d[idx+1] == '\n' {
-				p.s(": ")
-				p.b = append(p.b, d[:idx]...)
-			}
-			return true
-		case !isPrint(c) && c != '\t':
-			return true
-		}
+	if ok, done := p.txtLine(d, 0, length, ": ", true); done {
+		return ok
 	}
 	p.s(": ")
 	p.b = append(p.b, d[:length]...)
@@ -842,33 +818,43 @@ func (p *printer) ssh(d []byte, length int) bool {
 			return true
 		}
 	}
-	for idx := 4; idx < length; idx++ {
+	ok, _ := p.txtLine(d, 4, length, ": SSH: ", false)
+	return ok
+}
+
+// txtLine is the loop of tcpdump's print_txt_line: when d, from start,
+// holds printable text (and tabs, if tabs is set) up to LF or CRLF, it
+// prints prefix and the text before the line end. done is false when the
+// text runs on to length without a line end (the caller decides what to
+// print then); ok is false when the capture ends first.
+func (p *printer) txtLine(d []byte, start, length int, prefix string, tabs bool) (ok, done bool) {
+	for idx := start; idx < length; idx++ {
 		if idx >= len(d) {
-			return false
+			return false, true
 		}
 		c := d[idx]
 		switch {
 		case c == '\n':
-			p.s(": SSH: ")
+			p.s(prefix)
 			p.b = append(p.b, d[:idx]...)
-			return true
+			return true, true
 		case c == '\r':
 			if idx+1 >= length {
-				return true
+				return true, true
 			}
 			if idx+1 >= len(d) {
-				return false
+				return false, true
 			}
 			if d[idx+1] == '\n' {
-				p.s(": SSH: ")
+				p.s(prefix)
 				p.b = append(p.b, d[:idx]...)
 			}
-			return true
-		case !isPrint(c):
-			return true
+			return true, true
+		case !isPrint(c) && !(tabs && c == '\t'):
+			return true, true
 		}
 	}
-	return true
+	return true, false
 }
 
 // telnet prints the telnet commands tcpdump shows at the start of a
