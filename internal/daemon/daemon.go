@@ -55,8 +55,6 @@ type Config struct {
 	// Report, if set, adds to the statistics message (output delivery
 	// counters and the like).
 	Report func() string
-	// Ready, if set, is called once the pipeline is running.
-	Ready func()
 	// Signals delivers the signals the daemon acts on; nil means Run
 	// subscribes itself. main subscribes first thing (Notify), so that a
 	// SIGHUP from newsyslog during start-up cannot kill the process.
@@ -112,9 +110,6 @@ func Run(cfg Config) error {
 	sigs := cfg.Signals
 	if sigs == nil {
 		sigs = Notify()
-	}
-	if cfg.Ready != nil {
-		cfg.Ready()
 	}
 
 	var failed atomic.Bool

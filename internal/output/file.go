@@ -87,9 +87,6 @@ func (s *File) open() error {
 	return nil
 }
 
-// Path returns the file's path.
-func (s *File) Path() string { return s.path }
-
 // Fd returns the descriptors the sink holds (directory, file), for
 // limiting their rights under Capsicum.
 func (s *File) Fd() (dir, file int) {

@@ -55,9 +55,6 @@ func Create(path string) (*File, error) {
 	return &File{path: path, f: f}, nil
 }
 
-// Path returns the pid file's path.
-func (p *File) Path() string { return p.path }
-
 // Fd returns the pid file's descriptor, for limiting its rights.
 func (p *File) Fd() int { return int(p.f.Fd()) }
 
