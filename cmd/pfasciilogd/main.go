@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/pfasciilogd/pfasciilogd/internal/daemon"
+	"github.com/pfasciilogd/pfasciilogd/internal/output"
 )
 
 // version is set at build time: -ldflags "-X main.version=...".
@@ -38,11 +39,13 @@ type options struct {
 	out          string
 	pidfile      string
 	stateFile    string
+	statusFile   string
 	format       string
 	useSyslog    bool
 	user         string
 	noCapsicum   bool
 	bufSize      string
+	bufBytes     int
 	readTimeout  time.Duration
 	lineSyslog   bool
 	facility     string
@@ -53,6 +56,7 @@ type options struct {
 	workers      int
 	window       time.Duration
 	showVersion  bool
+	configtest   bool
 	set          map[string]bool
 }
 
@@ -60,75 +64,196 @@ type options struct {
 // capture or following a file) rather than converting files and exiting.
 func (o *options) service() bool { return len(o.files) == 0 || o.follow }
 
-func usage(fs *flag.FlagSet) func() {
-	return func() {
-		fmt.Fprintf(fs.Output(), `usage: pfasciilogd [-FSV] [-i interface]... [-r file]... [-o logfile] [-p pidfile] [-state file]
-                  [-u user] [-format text|json|filterlog] [-B bufsize] [-t timeout]
-                  [-syslog] [-syslog-remote url]... [-journal]
-                  [-max-per-source N -window duration] [-workers N]
+// synopsis is the usage line, as in the manual's SYNOPSIS. Single-letter
+// flags combine as with getopt(3) (-FS, -Fr file, -B4m); the others are
+// whole words.
+const synopsis = `usage: pfasciilogd [-FhnSV] [-B bufsize] [-i interface]... [-o logfile]
+                   [-p pidfile] [-r file]... [-t timeout] [-u user]
+                   [-format text|json|filterlog] [-journal]
+                   [-max-per-source N [-window duration]] [-nocapsicum]
+                   [-state file] [-status file] [-syslog]
+                   [-syslog-facility facility] [-syslog-remote url]...
+                   [-syslog-tag tag] [-workers N]
+`
 
+// usageText is what -h prints: the synopsis, what -S and -syslog each
+// do (they are easy to confuse), and every flag.
+func usageText(fs *flag.FlagSet) string {
+	var b strings.Builder
+	b.WriteString(synopsis)
+	b.WriteString(`
 Turn pf's binary log into one text line per logged packet. See pfasciilogd(8).
+-S sends the daemon's own messages to syslog; -syslog sends every packet line.
 
 `)
-		fs.PrintDefaults()
-	}
+	out := fs.Output()
+	fs.SetOutput(&b)
+	fs.PrintDefaults()
+	fs.SetOutput(out)
+	return b.String()
 }
 
-func parse(args []string, stderr io.Writer) (*options, error) {
-	o := &options{set: map[string]bool{}}
+// usageError is a command line the daemon refuses: exit status 2. The
+// synopsis follows only when the flags themselves could not be read.
+type usageError struct {
+	msg      string
+	synopsis bool
+}
+
+func (e *usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error {
+	return &usageError{msg: fmt.Sprintf(format, args...)}
+}
+
+// shortFlags are the single-letter flags: true for those taking a value.
+var shortFlags = map[byte]bool{'F': false, 'h': false, 'n': false, 'S': false, 'V': false,
+	'B': true, 'i': true, 'o': true, 'p': true, 'r': true, 't': true, 'u': true}
+
+// splitShort rewrites getopt(3)-style clusters of single-letter flags
+// (-FS, -Fr file, -ipflog0, -B4m) into one argument per flag for package
+// flag. Arguments that name a whole-word flag (-syslog, -state) and
+// everything after "--" or a flag's value are left alone.
+func splitShort(args []string, fs *flag.FlagSet) []string {
+	var out []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" || len(a) < 2 || a[0] != '-' || a[1] == '-' {
+			out = append(out, args[i:]...)
+			break
+		}
+		name, _, _ := strings.Cut(a[1:], "=")
+		if fs.Lookup(name) != nil || len(a) == 2 {
+			out = append(out, a)
+			if f := fs.Lookup(name); f != nil && !strings.Contains(a, "=") && !isBool(f) && i+1 < len(args) {
+				i++
+				out = append(out, args[i])
+			}
+			continue
+		}
+		var split []string
+		ok := true
+		for j := 1; j < len(a); j++ {
+			takes, known := shortFlags[a[j]]
+			if !known {
+				ok = false
+				break
+			}
+			split = append(split, "-"+string(a[j]))
+			if takes {
+				if j+1 < len(a) {
+					split = append(split, a[j+1:])
+				} else if i+1 < len(args) {
+					i++
+					split = append(split, args[i])
+				}
+				break
+			}
+		}
+		if !ok {
+			out = append(out, a) // package flag names the unknown flag
+			continue
+		}
+		out = append(out, split...)
+	}
+	return out
+}
+
+func isBool(f *flag.Flag) bool {
+	b, ok := f.Value.(interface{ IsBoolFlag() bool })
+	return ok && b.IsBoolFlag()
+}
+
+func newFlagSet(o *options) *flag.FlagSet {
 	fs := flag.NewFlagSet("pfasciilogd", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
 	fs.Var(&o.ifaces, "i", "capture live from pflog `interface` (repeatable; default "+defaultInterface+")")
 	fs.Var(&o.files, "r", "read pcap/pcapng `file` (\"-\" = standard input; repeatable)")
 	fs.BoolVar(&o.follow, "F", false, "with -r: follow the file as pflogd writes it, across rotation")
+	fs.BoolVar(&o.configtest, "n", false, "configtest: check the flags and everything they name, print what was found, exit 0 or 1")
 	fs.StringVar(&o.stateFile, "state", "", "with -F: remember in `file` how far each file was read, and resume there after a restart")
+	fs.StringVar(&o.statusFile, "status", "", "rewrite `file` with the live counters every 2 s and on SIGINFO/SIGUSR2")
 	fs.StringVar(&o.out, "o", "", "append lines to `logfile` (\"-\" = standard output, \"none\" = no file; default "+defaultLog+" for live capture and -F, standard output for -r)")
 	fs.StringVar(&o.pidfile, "p", "", "write and lock `pidfile` (default "+defaultPidfile+" for live capture and -F; \"none\" disables)")
 	fs.StringVar(&o.format, "format", "text", "line `format`: text, json or filterlog")
-	fs.BoolVar(&o.useSyslog, "S", false, "also send the daemon's own messages to syslog (facility daemon)")
+	fs.BoolVar(&o.useSyslog, "S", false, "send the daemon's own messages (not the lines: see -syslog) to syslog too, facility daemon")
 	fs.StringVar(&o.user, "u", "", "after opening devices, pid file and log, run as `user`")
 	fs.BoolVar(&o.noCapsicum, "nocapsicum", false, "do not enter Capsicum capability mode (FreeBSD)")
 	fs.StringVar(&o.bufSize, "B", "2m", "bpf buffer `size` for live capture (k/m suffix)")
 	fs.DurationVar(&o.readTimeout, "t", 50*time.Millisecond, "bpf read `timeout` for live capture (bounds line latency)")
-	fs.BoolVar(&o.lineSyslog, "syslog", false, "also send every line to the local syslogd")
+	fs.BoolVar(&o.lineSyslog, "syslog", false, "send every line (not the daemon's messages: see -S) to the local syslogd too")
 	fs.StringVar(&o.facility, "syslog-facility", "daemon", "`facility` for -syslog and -syslog-remote")
 	fs.StringVar(&o.tag, "syslog-tag", "pfasciilogd", "`tag` (APP-NAME) for -syslog and -syslog-remote")
-	fs.Var(&o.remotes, "syslog-remote", "also send every line to a syslog collector at `url`, RFC 5424: udp://host[:port] or tcp://host[:port] (repeatable)")
-	fs.BoolVar(&o.journal, "journal", false, "also send every record to the systemd journal, with structured fields")
+	fs.Var(&o.remotes, "syslog-remote", "send every line to a syslog collector at `url` too, RFC 5424: udp://host[:port] or tcp://host[:port] (repeatable)")
+	fs.BoolVar(&o.journal, "journal", false, "send every record to the systemd journal too, with structured fields")
 	fs.IntVar(&o.maxPerSource, "max-per-source", 0, "flood control: write at most `N` lines per source address, kind of packet and window, then one summary (0 = off; keep it >= fail2ban's maxretry)")
 	fs.DurationVar(&o.window, "window", time.Minute, "flood control: window `length` for -max-per-source (keep it <= fail2ban's findtime)")
-	fs.IntVar(&o.workers, "workers", 0, "`N` goroutines decode and format per input (default: one per CPU, at most 4; 1 = all in one)")
+	fs.IntVar(&o.workers, "workers", 0, "`N` goroutines decode and format per input, 1 to 64 (default: one per CPU, at most 4; 1 = all in one)")
 	fs.BoolVar(&o.showVersion, "V", false, "print the version and exit")
-	fs.Usage = usage(fs)
-	if err := fs.Parse(args); err != nil {
-		return nil, err
+	return fs
+}
+
+// parse reads the command line. It returns flag.ErrHelp for -h and a
+// *usageError for every command line it refuses.
+func parse(args []string) (*options, error) {
+	o := &options{set: map[string]bool{}}
+	fs := newFlagSet(o)
+	if err := fs.Parse(splitShort(args, fs)); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil, err
+		}
+		return nil, &usageError{msg: err.Error(), synopsis: true}
 	}
 	fs.Visit(func(f *flag.Flag) { o.set[f.Name] = true })
+	if o.showVersion {
+		return o, nil
+	}
 	if fs.NArg() > 0 {
-		return nil, fmt.Errorf("unexpected argument %q (see -h)", fs.Arg(0))
+		return nil, usagef("unexpected argument %q: flags only (see -h)", fs.Arg(0))
 	}
 	if len(o.files) > 0 && len(o.ifaces) > 0 {
-		return nil, errors.New("use either -i (live capture) or -r (files), not both")
+		return nil, usagef("use either -i (live capture) or -r (files), not both")
 	}
 	if o.follow && len(o.files) == 0 {
-		return nil, errors.New("-F needs -r FILE")
+		return nil, usagef("-F needs -r FILE")
 	}
 	if o.stateFile != "" && !o.follow {
-		return nil, errors.New("-state needs -F")
+		return nil, usagef("-state needs -F")
 	}
 	for _, f := range o.files {
 		if o.follow && f == "-" {
-			return nil, errors.New("-F cannot follow standard input")
+			return nil, usagef("-F cannot follow standard input")
+		}
+	}
+	if len(o.files) > 0 {
+		for _, f := range []string{"B", "t"} {
+			if o.set[f] {
+				return nil, usagef("-%s applies to live capture (-i), not to -r", f)
+			}
 		}
 	}
 	if len(o.files) == 0 && len(o.ifaces) == 0 {
 		o.ifaces = listFlag{defaultInterface}
+	}
+	if len(o.files) == 0 {
+		n, err := parseSize(o.bufSize)
+		if err != nil {
+			return nil, usagef("-B: %v: want a number of bytes with an optional k or m suffix, e.g. 2m", err)
+		}
+		o.bufBytes = n
+		if o.readTimeout <= 0 {
+			return nil, usagef("-t must be positive, e.g. 50ms")
+		}
 	}
 	if !o.set["o"] {
 		o.out = "-"
 		if o.service() {
 			o.out = defaultLog
 		}
+	}
+	if o.out == "" {
+		return nil, usagef("-o needs a path, \"-\" or \"none\"")
 	}
 	if !o.set["p"] && o.service() {
 		o.pidfile = defaultPidfile
@@ -139,19 +264,41 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	switch o.format {
 	case "text", "json", "filterlog":
 	default:
-		return nil, fmt.Errorf("unknown -format %q: want text, json or filterlog", o.format)
+		return nil, usagef("unknown -format %q: want text, json or filterlog", o.format)
 	}
-	if o.workers < 0 || o.workers > 64 {
-		return nil, errors.New("-workers must be between 1 and 64")
+	if o.set["workers"] && (o.workers < 1 || o.workers > 64) {
+		return nil, usagef("-workers must be between 1 and 64 (leave it out for one per CPU)")
 	}
 	if o.maxPerSource < 0 || o.maxPerSource > 65535 {
-		return nil, errors.New("-max-per-source must be between 0 (off) and 65535")
+		return nil, usagef("-max-per-source must be between 0 (off) and 65535")
+	}
+	if o.set["window"] && o.maxPerSource == 0 {
+		return nil, usagef("-window sets the flood-control window: it needs -max-per-source N")
 	}
 	if o.maxPerSource > 0 && o.window <= 0 {
-		return nil, errors.New("-window must be positive")
+		return nil, usagef("-window must be positive")
 	}
 	if o.out == "none" && !o.lineSyslog && len(o.remotes) == 0 && !o.journal {
-		return nil, errors.New("-o none leaves no output: add -syslog, -syslog-remote or -journal")
+		return nil, usagef("-o none leaves no output: add -syslog, -syslog-remote or -journal")
+	}
+	if o.lineSyslog || len(o.remotes) > 0 {
+		if _, err := output.ParseFacility(o.facility); err != nil {
+			return nil, usagef("-syslog-facility: %v", err)
+		}
+	} else {
+		for _, f := range []string{"syslog-facility", "syslog-tag"} {
+			if o.set[f] {
+				return nil, usagef("-%s applies to -syslog and -syslog-remote: add one of them", f)
+			}
+		}
+	}
+	for _, u := range o.remotes {
+		if _, _, err := output.ParseRemoteURL(u); err != nil {
+			return nil, usagef("-syslog-remote: %v", err)
+		}
+	}
+	if o.set["u"] && o.user == "" {
+		return nil, usagef("-u needs a user name or uid")
 	}
 	return o, nil
 }
@@ -182,17 +329,24 @@ var signals = daemon.Notify()
 
 func run(args []string) int {
 	sigs := signals
-	o, err := parse(args, os.Stderr)
+	o, err := parse(args)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
+			fmt.Print(usageText(newFlagSet(&options{})))
 			return 0
 		}
 		fmt.Fprintf(os.Stderr, "pfasciilogd: %v\n", err)
+		if ue, ok := err.(*usageError); ok && ue.synopsis {
+			fmt.Fprint(os.Stderr, synopsis)
+		}
 		return 2
 	}
 	if o.showVersion {
 		fmt.Println("pfasciilogd", version)
 		return 0
+	}
+	if o.configtest {
+		return configtest(o, os.Stdout, os.Stderr)
 	}
 	log := daemon.NewLogger(os.Stderr)
 	defer log.Close()
@@ -202,8 +356,14 @@ func run(args []string) int {
 		}
 	}
 	if err := start(o, log, sigs); err != nil {
-		log.Errorf("%v", err)
+		if !errors.Is(err, errReported) {
+			log.Errorf("%v", err)
+		}
 		return 1
 	}
 	return 0
 }
+
+// errReported ends a run with exit status 1 whose reasons have already
+// been logged.
+var errReported = errors.New("failed (reported above)")

@@ -93,15 +93,16 @@ func TestVersionAndUsage(t *testing.T) {
 	if err != nil || !strings.HasPrefix(string(out), "pfasciilogd ") {
 		t.Fatalf("-V: %q, %v", out, err)
 	}
+	// -h: usage on standard output (for -h | less), exit status 0.
 	cmd := exec.Command(daemonBin, "-h")
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("-h exits %v", err)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil || stderr.Len() > 0 {
+		t.Fatalf("-h exits %v, stderr %q", err, stderr.String())
 	}
-	for _, flag := range []string{"-i", "-r", "-F", "-o", "-p", "-S", "-format"} {
-		if !regexp.MustCompile(`\n\s+` + flag + `\b`).MatchString(stderr.String()) {
-			t.Errorf("usage does not mention %s:\n%s", flag, stderr.String())
+	for _, flag := range []string{"-i", "-r", "-F", "-o", "-p", "-S", "-format", "-n", "-status"} {
+		if !regexp.MustCompile(`\n\s+` + flag + `\b`).MatchString(stdout.String()) {
+			t.Errorf("usage does not mention %s:\n%s", flag, stdout.String())
 		}
 	}
 	cmd = exec.Command(daemonBin, "-F")

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/user"
 	"runtime"
 	"strings"
 	"time"
@@ -27,7 +28,7 @@ import (
 func start(o *options, log *daemon.Logger, sigs <-chan os.Signal) error {
 	var account *privilege.Account
 	if o.user != "" {
-		a, err := privilege.Lookup(o.user)
+		a, err := lookupUser(o.user)
 		if err != nil {
 			return err
 		}
@@ -61,7 +62,7 @@ func start(o *options, log *daemon.Logger, sigs <-chan os.Signal) error {
 	}
 
 	devDir := -1
-	srcs, err := openSources(o, log, &devDir, resume)
+	srcs, openFailed, err := openSources(o, log, &devDir, resume)
 	if err != nil {
 		return err
 	}
@@ -71,9 +72,18 @@ func start(o *options, log *daemon.Logger, sigs <-chan os.Signal) error {
 		}
 	}()
 
-	outs, err := openOutputs(o, log)
+	outs, err := openOutputs(o, log, account)
 	if err != nil {
 		return err
+	}
+	stats := &daemon.Stats{}
+	var keeper *statusKeeper
+	if o.statusFile != "" {
+		if keeper, err = newStatusKeeper(o, stats, srcs, outs, log); err != nil {
+			outs.sink.Close()
+			return err
+		}
+		defer keeper.close()
 	}
 	newFormatter, err := formatterFor(o, outs.journal, log)
 	if err != nil {
@@ -88,15 +98,20 @@ func start(o *options, log *daemon.Logger, sigs <-chan os.Signal) error {
 		}
 	}
 	if o.service() {
-		sandbox(o, log, srcs, outs, pid, devDir)
+		sandbox(o, log, srcs, outs, pid, devDir, keeper)
 		log.Infof("%s started: reading %s, writing %s (%s format)%s", version,
 			strings.Join(names(srcs), ", "), strings.Join(outs.names, ", "), o.format, runningAs(account))
+	}
+	warnMissing(o, log)
+	if keeper != nil {
+		sigs = keeper.start(sigs)
 	}
 	err = daemon.Run(daemon.Config{
 		Workers:      workers(o),
 		Flood:        flood.Config{MaxPerSource: o.maxPerSource, Window: o.window},
 		FloodSummary: floodSummary(o.format),
-		Sources:      srcs,
+		Sources:      keeper.wrap(srcs),
+		Stats:        stats,
 		Sequential:   !o.follow && len(o.files) > 0,
 		NewFormatter: newFormatter,
 		Sink:         outs.sink,
@@ -110,7 +125,80 @@ func start(o *options, log *daemon.Logger, sigs <-chan os.Signal) error {
 	if st != nil {
 		saveState(st, srcs, log)
 	}
-	return err
+	if keeper != nil {
+		keeper.stop()
+	}
+	return exitStatus(err, openFailed, stats, outs, log)
+}
+
+// exitStatus tells the truth about the run (exit status 1): an input
+// that could not be opened or read, corrupt input skipped, lines the
+// output refused or a network output dropped. The reasons were logged as
+// they happened; this adds one summary.
+func exitStatus(runErr error, openFailed int, st *daemon.Stats, outs *outputs, log *daemon.Logger) error {
+	var why []string
+	if openFailed > 0 {
+		why = append(why, fmt.Sprintf("%d input(s) could not be opened", openFailed))
+	}
+	if runErr != nil {
+		if !errors.Is(runErr, daemon.ErrFailed) {
+			return runErr
+		}
+		why = append(why, "an input failed while it was read")
+	}
+	if n := st.Skipped.Load(); n > 0 {
+		why = append(why, fmt.Sprintf("%d corrupt input region(s) skipped", n))
+	}
+	if n := st.Lost.Load(); n > 0 {
+		why = append(why, fmt.Sprintf("%d line(s) lost on output", n))
+	}
+	for _, d := range outs.delivery {
+		if n := d.stats().Dropped; n > 0 {
+			why = append(why, fmt.Sprintf("%d line(s) not delivered to %s", n, d.name))
+		}
+	}
+	if len(why) == 0 {
+		return nil
+	}
+	log.Errorf("exit status 1: %s", strings.Join(why, "; "))
+	return errReported
+}
+
+// lookupUser finds the account of -u, with a message that says what to do.
+func lookupUser(name string) (*privilege.Account, error) {
+	a, err := privilege.Lookup(name)
+	var unknown user.UnknownUserError
+	var unknownID user.UnknownUserIdError
+	switch {
+	case err == nil:
+		return a, nil
+	case errors.As(err, &unknown), errors.As(err, &unknownID):
+		return nil, fmt.Errorf("-u %s: no such user; create it (pw useradd %s -d /nonexistent -s /usr/sbin/nologin) or name an existing one", name, name)
+	}
+	return nil, fmt.Errorf("-u %s: cannot look the user up: %v", name, errors.Unwrap(err))
+}
+
+// warnMissing warns about -F files that do not exist (yet): the daemon
+// waits for them, which a typo in pfasciilogd_files would make silent.
+// The status keeper repeats the warning periodically.
+func warnMissing(o *options, log *daemon.Logger) {
+	if !o.follow {
+		return
+	}
+	for _, p := range missingInputs(o.files) {
+		log.Warnf("%s does not exist (yet): waiting for it; check the path (-r, pfasciilogd_files) if pflogd should have written it", p)
+	}
+}
+
+// missingInputs lists the followed files that are not there.
+func missingInputs(files []string) []string {
+	var m []string
+	for _, p := range files {
+		if _, err := os.Stat(p); errors.Is(err, os.ErrNotExist) {
+			m = append(m, p)
+		}
+	}
+	return m
 }
 
 // saveState records how far each followed file was read, for -state.
@@ -143,25 +231,24 @@ func names(srcs []source.Source) []string {
 	return n
 }
 
-func openSources(o *options, log *daemon.Logger, devDir *int, resume map[string]pcapfile.Position) ([]source.Source, error) {
-	var srcs []source.Source
-	fail := func(err error) ([]source.Source, error) {
+// openSources opens every input. Plain -r files that cannot be opened
+// are reported and counted (failed), and the others are still read; any
+// other failure ends the start.
+func openSources(o *options, log *daemon.Logger, devDir *int, resume map[string]pcapfile.Position) (srcs []source.Source, failed int, err error) {
+	fail := func(err error) ([]source.Source, int, error) {
 		for _, s := range srcs {
 			s.Close()
 		}
-		return nil, err
+		return nil, 0, err
 	}
 	if len(o.files) == 0 {
-		size, err := parseSize(o.bufSize)
-		if err != nil {
-			return nil, fmt.Errorf("-B: %w", err)
-		}
+		size := o.bufBytes
 		env, err := jail.Detect()
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		if err := jail.CheckLive(env, true); err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		if runtime.GOOS == "freebsd" && !o.noCapsicum {
 			// Clone bpf devices through a descriptor of /dev, so that a
@@ -191,7 +278,7 @@ func openSources(o *options, log *daemon.Logger, devDir *int, resume map[string]
 					}
 				}))
 		}
-		return srcs, nil
+		return srcs, 0, nil
 	}
 	for _, path := range o.files {
 		var (
@@ -208,11 +295,19 @@ func openSources(o *options, log *daemon.Logger, devDir *int, resume map[string]
 			s, err = checkLinkType(pcapfile.Open(path))
 		}
 		if err != nil {
-			return fail(err)
+			if o.follow {
+				return fail(err)
+			}
+			log.Errorf("%v", err)
+			failed++
+			continue
 		}
 		srcs = append(srcs, s)
 	}
-	return srcs, nil
+	if len(srcs) == 0 {
+		return nil, failed, errReported
+	}
+	return srcs, failed, nil
 }
 
 // checkLinkType accepts only pflog captures.
@@ -236,15 +331,18 @@ type outputs struct {
 	netLike bool // a sink that must connect again after losing its peer
 	journal *output.Journal
 	report  func() string
+	// delivery counts what each network-like output did with the lines.
+	delivery []counted
 }
 
-func openOutputs(o *options, log *daemon.Logger) (*outputs, error) {
+type counted struct {
+	name  string
+	stats func() output.DeliveryStats
+}
+
+func openOutputs(o *options, log *daemon.Logger, account *privilege.Account) (*outputs, error) {
 	outs := &outputs{}
 	var sinks output.Multi
-	type counted struct {
-		name  string
-		stats func() output.DeliveryStats
-	}
 	var delivery []counted
 	fail := func(err error) (*outputs, error) {
 		sinks.Close()
@@ -264,17 +362,13 @@ func openOutputs(o *options, log *daemon.Logger) (*outputs, error) {
 		if err != nil {
 			return fail(err)
 		}
-		sinks = append(sinks, f)
+		sinks = append(sinks, &adviseReopen{File: f, path: o.out, user: account})
 		outs.names = append(outs.names, o.out)
 		outs.file = f
 	}
 	var facility output.Facility
 	if o.lineSyslog || len(o.remotes) > 0 {
-		f, err := output.ParseFacility(o.facility)
-		if err != nil {
-			return fail(fmt.Errorf("-syslog-facility: %w", err))
-		}
-		facility = f
+		facility, _ = output.ParseFacility(o.facility) // checked by parse
 	}
 	if o.lineSyslog {
 		s, err := output.OpenSyslog(output.SyslogConfig{Facility: facility, Tag: o.tag, OnError: onError("syslog")})
@@ -287,10 +381,7 @@ func openOutputs(o *options, log *daemon.Logger) (*outputs, error) {
 		delivery = append(delivery, counted{"syslog", s.Stats})
 	}
 	for _, url := range o.remotes {
-		network, addr, err := output.ParseRemoteURL(url)
-		if err != nil {
-			return fail(fmt.Errorf("-syslog-remote: %w", err))
-		}
+		network, addr, _ := output.ParseRemoteURL(url) // checked by parse
 		r, err := output.OpenRemote(output.RemoteConfig{Network: network, Addr: addr, Facility: facility,
 			AppName: o.tag, OnError: onError(url)})
 		if err != nil {
@@ -304,13 +395,14 @@ func openOutputs(o *options, log *daemon.Logger) (*outputs, error) {
 	if o.journal {
 		j, err := output.OpenJournal()
 		if err != nil {
-			return fail(err)
+			return fail(journalError(err))
 		}
 		outs.journal = j
 		outs.names = append(outs.names, "journal")
 		outs.netLike = true
 		delivery = append(delivery, counted{"journal", j.Stats})
 	}
+	outs.delivery = delivery
 	if len(sinks) == 1 {
 		outs.sink = sinks[0]
 	} else {
@@ -354,7 +446,7 @@ func formatterFor(o *options, j *output.Journal, log *daemon.Logger) (func() for
 // enters Capsicum capability mode. Sinks that must connect again after
 // losing their peer (syslog, remote syslog) and files followed by path
 // (-F) cannot work in capability mode; then it says so and stays out.
-func sandbox(o *options, log *daemon.Logger, srcs []source.Source, outs *outputs, pid *pidfile.File, devDir int) {
+func sandbox(o *options, log *daemon.Logger, srcs []source.Source, outs *outputs, pid *pidfile.File, devDir int, keeper *statusKeeper) {
 	if !capsicum.Supported() || o.noCapsicum {
 		return
 	}
@@ -393,6 +485,9 @@ func sandbox(o *options, log *daemon.Logger, srcs []source.Source, outs *outputs
 	}
 	if pid != nil {
 		errs = append(errs, limit(pid.Fd(), capsicum.Append))
+	}
+	if keeper != nil {
+		errs = append(errs, limit(keeper.w.Fd(), capsicum.Directory|capsicum.Rename))
 	}
 	errs = append(errs, limit(2, capsicum.Append))
 	if outs.stdout {

@@ -26,4 +26,7 @@ const (
 	// "bpf") and set them up for a pflog interface; the new descriptors
 	// inherit these rights.
 	BPFDevices
+	// Rename: on a directory descriptor, create, replace and remove
+	// files inside it (renameat, unlinkat): the status file.
+	Rename
 )

@@ -23,6 +23,10 @@ func Limit(fd int, r Rights) error {
 		list = append(list, unix.CAP_LOOKUP, unix.CAP_CREATE, unix.CAP_WRITE,
 			unix.CAP_FSTAT, unix.CAP_FSTATAT, unix.CAP_FTRUNCATE)
 	}
+	if r&Rename != 0 {
+		list = append(list, unix.CAP_LOOKUP, unix.CAP_CREATE, unix.CAP_WRITE, unix.CAP_FSTATAT,
+			unix.CAP_FTRUNCATE, unix.CAP_RENAMEAT_SOURCE, unix.CAP_RENAMEAT_TARGET, unix.CAP_UNLINKAT)
+	}
 	if r&(BPFStats|BPFDevices) != 0 {
 		list = append(list, unix.CAP_IOCTL)
 	}

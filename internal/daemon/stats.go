@@ -20,6 +20,8 @@ type Stats struct {
 	Suppressed atomic.Uint64 // flood control: records counted, not written
 	Summaries  atomic.Uint64 // flood control: summary lines written
 	Evictions  atomic.Uint64 // flood control: sources evicted from the full table
+
+	Decisions atomic.Uint64 // detection: scan decisions made (the detector stage adds to it)
 }
 
 // String renders the counters for a log message.
@@ -40,3 +42,4 @@ func (s *Stats) addFlood(lim *flood.Limiter, last *flood.Stats) {
 	s.Evictions.Add(n.Evictions - last.Evictions)
 	*last = n
 }
+

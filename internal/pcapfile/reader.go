@@ -87,6 +87,9 @@ func (rd *Reader) fill() error {
 		if rd.closed.Load() {
 			return io.EOF
 		}
+		if pe, ok := err.(*os.PathError); ok && pe.Path == rd.p.name {
+			return err // already "read NAME: reason"
+		}
 		return fmt.Errorf("read %s: %w", rd.p.name, err)
 	case n == 0:
 		if rd.zero++; rd.zero > 100 {

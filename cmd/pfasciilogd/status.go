@@ -1,0 +1,233 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/pfasciilogd/pfasciilogd/internal/daemon"
+	"github.com/pfasciilogd/pfasciilogd/internal/output"
+	"github.com/pfasciilogd/pfasciilogd/internal/privilege"
+	"github.com/pfasciilogd/pfasciilogd/internal/source"
+	"github.com/pfasciilogd/pfasciilogd/internal/status"
+)
+
+// statusInterval is how often the status file is rewritten.
+const statusInterval = 2 * time.Second
+
+// missingEvery is how often a missing -F input is warned about again.
+const missingEvery = 10 * time.Minute
+
+// statusKeeper rewrites the -status file on a tick and when SIGINFO or
+// SIGUSR2 asks for statistics. It reads the daemon's counters and keeps
+// the one thing they do not hold: the time of the last record.
+type statusKeeper struct {
+	w       *status.Writer
+	o       *options
+	stats   *daemon.Stats
+	srcs    []source.Source
+	outs    *outputs
+	log     *daemon.Logger
+	started time.Time
+	last    atomic.Int64 // unix seconds of the last record read
+	seq     uint64
+	mu      sync.Mutex
+	done    chan struct{}
+	wg      sync.WaitGroup
+	warned  time.Time
+}
+
+func newStatusKeeper(o *options, st *daemon.Stats, srcs []source.Source, outs *outputs, log *daemon.Logger) (*statusKeeper, error) {
+	w, err := status.Open(o.statusFile)
+	if err != nil {
+		return nil, err
+	}
+	k := &statusKeeper{w: w, o: o, stats: st, srcs: srcs, outs: outs, log: log, started: time.Now(),
+		done: make(chan struct{}), warned: time.Now()}
+	if err := k.write(); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("%v: the directory must be writable by the user the daemon runs as", err)
+	}
+	return k, nil
+}
+
+// snapshot gathers every counter now.
+func (k *statusKeeper) snapshot() *status.Snapshot {
+	st := k.stats
+	k.seq++
+	s := &status.Snapshot{
+		Pid: os.Getpid(), Version: version, Started: k.started, Updated: time.Now(), Sequence: k.seq,
+		RecordsRead: st.Read.Load(), LinesWritten: st.Written.Load(), LinesLost: st.Lost.Load(),
+		Malformed: st.Malformed.Load(), CorruptSkipped: st.Skipped.Load(),
+		Decisions: st.Decisions.Load(), Suppressed: st.Suppressed.Load(),
+	}
+	if sec := k.last.Load(); sec != 0 {
+		s.LastRecord = time.Unix(sec, 0)
+	}
+	for _, src := range k.srcs {
+		if ss, ok := src.(source.StatsSource); ok {
+			if c, err := ss.Stats(); err == nil {
+				s.KernelReceived += c.Received
+				s.KernelDropped += c.Dropped
+			}
+		}
+	}
+	for _, d := range k.outs.delivery {
+		c := d.stats()
+		s.Outputs = append(s.Outputs, status.Output{Name: d.name, Sent: c.Sent, Dropped: c.Dropped, Reconnects: c.Reconnects})
+	}
+	if k.o.follow {
+		s.Missing = missingInputs(k.o.files)
+	}
+	return s
+}
+
+func (k *statusKeeper) write() error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	s := k.snapshot()
+	if len(s.Missing) > 0 && time.Since(k.warned) >= missingEvery {
+		k.warned = time.Now()
+		for _, p := range s.Missing {
+			k.log.Warnf("%s still does not exist: waiting for it; check the path (-r, pfasciilogd_files)", p)
+		}
+	}
+	return k.w.Write(s.AppendText(nil))
+}
+
+// start begins the ticks and returns the signal channel for the daemon:
+// SIGINFO and SIGUSR2 rewrite the file first, then go on to the daemon
+// (which logs the statistics too).
+func (k *statusKeeper) start(sigs <-chan os.Signal) <-chan os.Signal {
+	fwd := make(chan os.Signal, 64)
+	k.wg.Add(1)
+	go func() {
+		defer k.wg.Done()
+		t := time.NewTicker(statusInterval)
+		defer t.Stop()
+		var failing bool
+		report := func(err error) {
+			if err != nil && !failing {
+				k.log.Warnf("%v (further failures not shown until it works again)", err)
+			}
+			failing = err != nil
+		}
+		for {
+			select {
+			case <-k.done:
+				return
+			case <-t.C:
+				report(k.write())
+			case sig := <-sigs:
+				if sig == syscall.SIGUSR2 || isInfo(sig) {
+					report(k.write())
+				}
+				fwd <- sig
+			}
+		}
+	}()
+	return fwd
+}
+
+// stop ends the ticks and writes the final counters.
+func (k *statusKeeper) stop() {
+	close(k.done)
+	k.wg.Wait()
+	if err := k.write(); err != nil {
+		k.log.Warnf("%v", err)
+	}
+}
+
+// close removes the file at the end of a service (a stale file would
+// look like a running daemon) and releases the directory. After plain
+// -r runs the file stays: it holds that run's final counters.
+func (k *statusKeeper) close() {
+	if k.o.service() {
+		k.w.Remove()
+	}
+	k.w.Close()
+}
+
+// wrap returns the sources the daemon reads: each one notes the time of
+// the record it returns. A nil keeper leaves them as they are.
+func (k *statusKeeper) wrap(srcs []source.Source) []source.Source {
+	if k == nil {
+		return srcs
+	}
+	out := make([]source.Source, len(srcs))
+	for i, s := range srcs {
+		t := &timed{Source: s, last: &k.last}
+		if ss, ok := s.(source.StatsSource); ok {
+			out[i] = &timedStats{timed: t, stats: ss}
+		} else {
+			out[i] = t
+		}
+	}
+	return out
+}
+
+type timed struct {
+	source.Source
+	last *atomic.Int64
+}
+
+func (t *timed) Next(p *source.Packet) error {
+	err := t.Source.Next(p)
+	if err == nil {
+		t.last.Store(p.Sec)
+	}
+	return err
+}
+
+type timedStats struct {
+	*timed
+	stats source.StatsSource
+}
+
+func (t *timedStats) Stats() (source.Stats, error) { return t.stats.Stats() }
+
+// adviseReopen is the log file sink with a message that says what a
+// failed reopen means and what to do: the daemon keeps writing the old
+// file, which newsyslog has already renamed.
+type adviseReopen struct {
+	*output.File
+	path string
+	user *privilege.Account
+}
+
+func (a *adviseReopen) Reopen() error { return a.advise(a.File.Reopen()) }
+
+func (a *adviseReopen) CheckRotated() (bool, error) {
+	ok, err := a.File.CheckRotated()
+	return ok, a.advise(err)
+}
+
+func (a *adviseReopen) advise(err error) error {
+	if err == nil {
+		return nil
+	}
+	msg := fmt.Sprintf("%v; still writing to the previous file (renamed by rotation)", err)
+	if errors.Is(err, fs.ErrPermission) && a.user != nil {
+		msg += fmt.Sprintf("; user %s may not open or create %s: let newsyslog create it for that user "+
+			"(owner %s in newsyslog.conf.d), or chown %s %s, then send SIGHUP", a.user.Name, a.path, a.user.Name, a.user.Name, a.path)
+	}
+	return errors.New(msg)
+}
+
+// journalError says why the journal cannot be used: not running at all,
+// or a socket nobody listens on.
+func journalError(err error) error {
+	if !errors.Is(err, output.ErrNoJournald) {
+		return err
+	}
+	const sock = "/run/systemd/journal/socket"
+	if _, serr := os.Stat(sock); serr == nil {
+		return fmt.Errorf("-journal: %s exists but nothing answers on it: start systemd-journald (systemctl start systemd-journald) or leave -journal out", sock)
+	}
+	return fmt.Errorf("-journal: systemd-journald is not running here (no %s): leave -journal out, or use -syslog", sock)
+}
