@@ -221,11 +221,12 @@ func (a *adviseReopen) advise(err error) error {
 
 // journalError says why the journal cannot be used: not running at all,
 // or a socket nobody listens on.
-func journalError(err error) error {
+func journalError(err error) error { return journalErrorAt(err, "/run/systemd/journal/socket") }
+
+func journalErrorAt(err error, sock string) error {
 	if !errors.Is(err, output.ErrNoJournald) {
 		return err
 	}
-	const sock = "/run/systemd/journal/socket"
 	if _, serr := os.Stat(sock); serr == nil {
 		return fmt.Errorf("-journal: %s exists but nothing answers on it: start systemd-journald (systemctl start systemd-journald) or leave -journal out", sock)
 	}

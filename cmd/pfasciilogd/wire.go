@@ -349,7 +349,14 @@ func openOutputs(o *options, log *daemon.Logger, account *privilege.Account) (*o
 		return nil, err
 	}
 	onError := func(what string) func(error) {
-		return func(err error) { log.Warnf("%s: %v", what, err) }
+		return func(err error) {
+			// Name the output once: most errors name it already.
+			if msg := err.Error(); strings.Contains(msg, what) {
+				log.Warnf("%s", msg)
+			} else {
+				log.Warnf("%s: %s", what, msg)
+			}
+		}
 	}
 	switch o.out {
 	case "none":

@@ -42,4 +42,3 @@ func (s *Stats) addFlood(lim *flood.Limiter, last *flood.Stats) {
 	s.Evictions.Add(n.Evictions - last.Evictions)
 	*last = n
 }
-
