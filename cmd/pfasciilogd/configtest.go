@@ -69,7 +69,7 @@ func configtest(o *options, out, errOut io.Writer) int {
 		checkDir(c, "state file", o.stateFile, nil)
 	}
 	if o.statusFile != "" {
-		checkDir(c, "status file", o.statusFile, acct)
+		checkStatus(c, o.statusFile, acct)
 	}
 	checkOutputs(c, o)
 	c.ok("format", "%s", o.format)
@@ -217,6 +217,26 @@ func checkDir(c *checker, what, path string, acct *privilege.Account) bool {
 	}
 	c.ok(what, "%s", path)
 	return true
+}
+
+// checkStatus: the daemon creates a missing status directory for its
+// user; an existing one must let that user replace files in it.
+func checkStatus(c *checker, path string, acct *privilege.Account) {
+	dir := filepath.Dir(path)
+	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
+		if checkDir(c, "status directory", dir, nil) {
+			c.ok("status file", "%s will be created%s", dir, forUser(acct))
+		}
+		return
+	}
+	checkDir(c, "status file", path, acct)
+}
+
+func forUser(a *privilege.Account) string {
+	if a == nil {
+		return ""
+	}
+	return " for user " + a.Name
 }
 
 func checkOutputs(c *checker, o *options) {

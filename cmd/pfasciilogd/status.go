@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -42,7 +43,10 @@ type statusKeeper struct {
 	warned  time.Time
 }
 
-func newStatusKeeper(o *options, st *daemon.Stats, srcs []source.Source, outs *outputs, log *daemon.Logger) (*statusKeeper, error) {
+func newStatusKeeper(o *options, st *daemon.Stats, srcs []source.Source, outs *outputs, log *daemon.Logger, acct *privilege.Account) (*statusKeeper, error) {
+	if err := makeStatusDir(o.statusFile, acct); err != nil {
+		return nil, err
+	}
 	w, err := status.Open(o.statusFile)
 	if err != nil {
 		return nil, err
@@ -54,6 +58,26 @@ func newStatusKeeper(o *options, st *daemon.Stats, srcs []source.Source, outs *o
 		return nil, fmt.Errorf("%v: the directory must be writable by the user the daemon runs as", err)
 	}
 	return k, nil
+}
+
+// makeStatusDir creates the status file's directory when it is missing
+// (/var/run is emptied at boot), for the user the daemon will run as: the
+// file is replaced while running, which takes write access to the
+// directory.
+func makeStatusDir(path string, acct *privilege.Account) error {
+	dir := filepath.Dir(path)
+	if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		return fmt.Errorf("status file %s: %w", path, err)
+	}
+	if acct != nil {
+		if err := os.Chown(dir, acct.UID, acct.GID); err != nil {
+			return fmt.Errorf("status file %s: %w", path, err)
+		}
+	}
+	return nil
 }
 
 // snapshot gathers every counter now.

@@ -79,7 +79,7 @@ func start(o *options, log *daemon.Logger, sigs <-chan os.Signal) error {
 	stats := &daemon.Stats{}
 	var keeper *statusKeeper
 	if o.statusFile != "" {
-		if keeper, err = newStatusKeeper(o, stats, srcs, outs, log); err != nil {
+		if keeper, err = newStatusKeeper(o, stats, srcs, outs, log, account); err != nil {
 			outs.sink.Close()
 			return err
 		}

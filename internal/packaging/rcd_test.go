@@ -239,12 +239,12 @@ func TestRCScriptStart(t *testing.T) {
 		name:   "defaults",
 		rcConf: "pfasciilogd_enable=YES\npfasciilogd_logfile=@DIR@/pf.log\n",
 		exec: append(daemon, "-p", "/var/run/pfasciilogd.pid", "-o", "@DIR@/pf.log",
-			"-format", "text", "-u", "pfasciilogd", "-i", "pflog0"),
+			"-format", "text", "-u", "pfasciilogd", "-i", "pflog0", "-status", "/var/run/pfasciilogd/status"),
 		calls: []string{"kldstat -q -m pflog", "kldload pflog", "ifconfig pflog0", "ifconfig pflog0 create", "ifconfig pflog0 up",
 			"id pfasciilogd", "id -gn pfasciilogd", "install -o pfasciilogd -g pfasciilogd -m 640 /dev/null @DIR@/pf.log"},
 		logHas: []string{"load_rc_config pfasciilogd",
 			"var name=pfasciilogd rcvar=pfasciilogd_enable command=/usr/sbin/daemon procname=PREFIX/sbin/pfasciilogd pidfile=/var/run/pfasciilogd.pid",
-			"var extra_commands=reload stats sig_reload=HUP svcj=NO"},
+			"var extra_commands=reload stats configtest sig_reload=HUP svcj=NO"},
 	}, {
 		name: "everything set",
 		rcConf: `pfasciilogd_enable=YES
@@ -262,7 +262,7 @@ pfasciilogd_flags="-B 4m -t 100ms"
 		ifExists:  "pflog0 pflog1",
 		exec: append(quiet, "-p", "/var/run/pfa.pid", "-o", "/var/log/pf-scan.log",
 			"-format", "json", "-max-per-source", "50", "-window", "2m",
-			"-i", "pflog0", "-i", "pflog1", "-B", "4m", "-t", "100ms"),
+			"-i", "pflog0", "-i", "pflog1", "-status", "/var/run/pfasciilogd/status", "-B", "4m", "-t", "100ms"),
 		calls: []string{"kldstat -q -m pflog", "ifconfig pflog0", "ifconfig pflog0 up", "ifconfig pflog1", "ifconfig pflog1 up"},
 	}, {
 		name: "follow files, no live capture",
@@ -272,7 +272,7 @@ pfasciilogd_runas=""
 `,
 		exec: append(daemon, "-p", "/var/run/pfasciilogd.pid", "-o", "/var/log/pf.log",
 			"-format", "text", "-r", "/var/log/host/pflog", "-F", "-r", "/var/log/host/pflog1", "-F",
-			"-state", "/var/db/pfasciilogd.state"),
+			"-state", "/var/db/pfasciilogd.state", "-status", "/var/run/pfasciilogd/status"),
 	}, {
 		name: "unprivileged user gets the log file",
 		rcConf: `pfasciilogd_enable=YES
@@ -282,7 +282,7 @@ pfasciilogd_logfile=@DIR@/newdir/pf.log
 		kldLoaded: true,
 		ifExists:  "pflog0",
 		exec: append(daemon, "-p", "/var/run/pfasciilogd.pid", "-o", "@DIR@/newdir/pf.log",
-			"-format", "text", "-u", "_pfasciilogd", "-i", "pflog0"),
+			"-format", "text", "-u", "_pfasciilogd", "-i", "pflog0", "-status", "/var/run/pfasciilogd/status"),
 		calls: []string{"kldstat -q -m pflog", "ifconfig pflog0", "ifconfig pflog0 up",
 			"id _pfasciilogd", "install -d -o root -g wheel -m 755 @DIR@/newdir", "id -gn _pfasciilogd",
 			"install -o _pfasciilogd -g _pfasciilogd -m 640 /dev/null @DIR@/newdir/pf.log"},
@@ -334,7 +334,7 @@ func TestRCScriptSignals(t *testing.T) {
 	for _, tc := range []struct{ arg, want string }{
 		{"reload", "kill -HUP 4242"},
 		{"stop", "kill -TERM 4242"},
-		{"stats", "kill -USR2 4242"},
+		// stats: rcd_admin_test.go
 	} {
 		t.Run(tc.arg, func(t *testing.T) {
 			rcConf := "pfasciilogd_enable=YES\npfasciilogd_pidfile=@DIR@/pfasciilogd.pid\n"
@@ -363,7 +363,7 @@ func TestRCFlagsAcceptedByDaemon(t *testing.T) {
 	logPath := filepath.Join(work, "pf.log")
 	pidPath := filepath.Join(work, "pfasciilogd.pid")
 	r := runRC(t, "start", "pfasciilogd_enable=YES\npfasciilogd_files="+capture+
-		"\npfasciilogd_logfile="+logPath+"\npfasciilogd_pidfile="+pidPath+"\npfasciilogd_runas=\"\"\npfasciilogd_statefile="+filepath.Join(work, "state")+"\npfasciilogd_flags=\"-B 1m\"\n", true, "", "")
+		"\npfasciilogd_logfile="+logPath+"\npfasciilogd_pidfile="+pidPath+"\npfasciilogd_runas=\"\"\npfasciilogd_statefile="+filepath.Join(work, "state")+"\npfasciilogd_statusfile="+filepath.Join(work, "status")+"\npfasciilogd_flags=\"-workers 2\"\n", true, "", "")
 	bin := slices.Index(r.exec, "PREFIX/sbin/pfasciilogd")
 	if bin < 2 || r.exec[0] != "/usr/sbin/daemon" || r.exec[1] != "-f" {
 		t.Fatalf("unexpected start command %v\n%s", r.exec, r.log)
