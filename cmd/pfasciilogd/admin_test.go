@@ -335,6 +335,10 @@ func TestStatusFile(t *testing.T) {
 		n, _ := strconv.Atoi(one(readStatus(t, st), "sequence"))
 		return n > seq
 	})
+	// The statistics message names the missing input too.
+	waitFor(t, "statistics naming the missing input", func() bool {
+		return strings.Contains(stderr.String(), "missing inputs: "+missing)
+	})
 	f, _ := os.OpenFile(in, os.O_APPEND|os.O_WRONLY, 0)
 	f.Write(gen.Encode(nil, synRecord(t, 3, 1795258724)))
 	f.Close()

@@ -40,7 +40,6 @@ type statusKeeper struct {
 	mu      sync.Mutex
 	done    chan struct{}
 	wg      sync.WaitGroup
-	warned  time.Time
 }
 
 func newStatusKeeper(o *options, st *daemon.Stats, srcs []source.Source, outs *outputs, log *daemon.Logger, acct *privilege.Account) (*statusKeeper, error) {
@@ -52,7 +51,7 @@ func newStatusKeeper(o *options, st *daemon.Stats, srcs []source.Source, outs *o
 		return nil, err
 	}
 	k := &statusKeeper{w: w, o: o, stats: st, srcs: srcs, outs: outs, log: log, started: time.Now(),
-		done: make(chan struct{}), warned: time.Now()}
+		done: make(chan struct{})}
 	if err := k.write(); err != nil {
 		w.Close()
 		return nil, fmt.Errorf("%v: the directory must be writable by the user the daemon runs as", err)
@@ -105,9 +104,7 @@ func (k *statusKeeper) snapshot() *status.Snapshot {
 		c := d.stats()
 		s.Outputs = append(s.Outputs, status.Output{Name: d.name, Sent: c.Sent, Dropped: c.Dropped, Reconnects: c.Reconnects})
 	}
-	if k.o.follow {
-		s.Missing = missingInputs(k.o.files)
-	}
+	s.Missing = followedMissing(k.o)
 	return s
 }
 
@@ -115,12 +112,6 @@ func (k *statusKeeper) write() error {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	s := k.snapshot()
-	if len(s.Missing) > 0 && time.Since(k.warned) >= missingEvery {
-		k.warned = time.Now()
-		for _, p := range s.Missing {
-			k.log.Warnf("%s still does not exist: waiting for it; check the path (-r, pfasciilogd_files)", p)
-		}
-	}
 	return k.w.Write(s.AppendText(nil))
 }
 

@@ -102,7 +102,18 @@ func start(o *options, log *daemon.Logger, sigs <-chan os.Signal) error {
 		log.Infof("%s started: reading %s, writing %s (%s format)%s", version,
 			strings.Join(names(srcs), ", "), strings.Join(outs.names, ", "), o.format, runningAs(account))
 	}
-	warnMissing(o, log)
+	stopWatch := watchMissing(o, log)
+	defer stopWatch()
+	report := func() string {
+		r := outs.report()
+		if m := followedMissing(o); len(m) > 0 {
+			if r != "" {
+				r += "; "
+			}
+			r += "missing inputs: " + strings.Join(m, ", ")
+		}
+		return r
+	}
 	if keeper != nil {
 		sigs = keeper.start(sigs)
 	}
@@ -119,7 +130,7 @@ func start(o *options, log *daemon.Logger, sigs <-chan os.Signal) error {
 		Log:          log,
 		Signals:      sigs,
 		Quiet:        !o.service(),
-		Report:       outs.report,
+		Report:       report,
 		Warn:         func(err error) bool { return errors.Is(err, pcapfile.ErrTruncated) },
 	})
 	if st != nil {
@@ -178,16 +189,46 @@ func lookupUser(name string) (*privilege.Account, error) {
 	return nil, fmt.Errorf("-u %s: cannot look the user up: %v", name, errors.Unwrap(err))
 }
 
-// warnMissing warns about -F files that do not exist (yet): the daemon
+// watchMissing warns about -F files that do not exist (yet), at start
+// and then every missingEvery while they are still missing: the daemon
 // waits for them, which a typo in pfasciilogd_files would make silent.
-// The status keeper repeats the warning periodically.
-func warnMissing(o *options, log *daemon.Logger) {
-	if !o.follow {
-		return
-	}
-	for _, p := range missingInputs(o.files) {
+// It returns the function that stops the watch.
+func watchMissing(o *options, log *daemon.Logger) (stop func()) {
+	m := followedMissing(o)
+	for _, p := range m {
 		log.Warnf("%s does not exist (yet): waiting for it; check the path (-r, pfasciilogd_files) if pflogd should have written it", p)
 	}
+	if len(m) == 0 {
+		return func() {}
+	}
+	done := make(chan struct{})
+	go func() {
+		t := time.NewTicker(missingEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				m := followedMissing(o)
+				for _, p := range m {
+					log.Warnf("%s still does not exist: waiting for it; check the path (-r, pfasciilogd_files)", p)
+				}
+				if len(m) == 0 {
+					return
+				}
+			}
+		}
+	}()
+	return func() { close(done) }
+}
+
+// followedMissing lists the -F files that are not there.
+func followedMissing(o *options) []string {
+	if !o.follow {
+		return nil
+	}
+	return missingInputs(o.files)
 }
 
 // missingInputs lists the followed files that are not there.

@@ -28,6 +28,9 @@ type Stats struct {
 func (s *Stats) String() string {
 	msg := fmt.Sprintf("records read %d, lines written %d, malformed records skipped %d, corrupt input skipped %d, lines lost on output %d, kernel received %d, kernel dropped %d",
 		s.Read.Load(), s.Written.Load(), s.Malformed.Load(), s.Skipped.Load(), s.Lost.Load(), s.Received.Load(), s.Dropped.Load())
+	if n := s.Decisions.Load(); n > 0 {
+		msg += fmt.Sprintf(", scan decisions %d", n)
+	}
 	if sup, sum, ev := s.Suppressed.Load(), s.Summaries.Load(), s.Evictions.Load(); sup+sum+ev > 0 {
 		msg += fmt.Sprintf(", flood control: records suppressed %d, summaries %d, sources evicted %d", sup, sum, ev)
 	}
