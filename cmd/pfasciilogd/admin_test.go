@@ -389,3 +389,25 @@ func TestReopenRefusedSaysWhatToDo(t *testing.T) {
 	cmd.Process.Signal(syscall.SIGTERM)
 	cmd.Wait()
 }
+
+// TestConfigtestWhileRunning: checking the configuration of a running
+// service warns that a second instance would not start, and passes.
+func TestConfigtestWhileRunning(t *testing.T) {
+	dir := t.TempDir()
+	in, logPath, pid := filepath.Join(dir, "pflog"), filepath.Join(dir, "pf.log"), filepath.Join(dir, "p.pid")
+	writeCapture(t, in, synRecord(t, 1, 1))
+	cmd := exec.Command(daemonBin, "-r", in, "-F", "-o", logPath, "-p", pid)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cmd.Process.Signal(syscall.SIGTERM); cmd.Wait() }()
+	waitFor(t, "pid file", func() bool {
+		b, _ := os.ReadFile(pid)
+		return strings.TrimSpace(string(b)) == strconv.Itoa(cmd.Process.Pid)
+	})
+	code, out, errOut := runBin(t, "-n", "-r", in, "-F", "-o", logPath, "-p", pid)
+	want := "already runs with it (pid " + strconv.Itoa(cmd.Process.Pid) + ")"
+	if code != 0 || !strings.Contains(errOut, want) || !strings.Contains(out, "configuration OK (1 warning(s))") {
+		t.Fatalf("configtest of a running service: %d\n%s%s", code, out, errOut)
+	}
+}

@@ -62,8 +62,10 @@ func configtest(o *options, out, errOut io.Writer) int {
 		}
 	}
 	checkLog(c, o, acct)
-	if o.pidfile != "" {
-		checkDir(c, "pid file", o.pidfile, nil)
+	if o.pidfile != "" && checkDir(c, "pid file", o.pidfile, nil) {
+		if pid, running := lockedBy(o.pidfile); running {
+			c.warn("pid file "+o.pidfile, "pfasciilogd already runs with it (pid %s): a second one with this pidfile would not start", pid)
+		}
 	}
 	if o.stateFile != "" {
 		checkDir(c, "state file", o.stateFile, nil)
@@ -272,6 +274,22 @@ func checkOutputs(c *checker, o *options) {
 			c.ok("journal", "systemd-journald answers")
 		}
 	}
+}
+
+// lockedBy reports whether a running pfasciilogd holds the lock of the
+// pidfile at path, and the pid it wrote.
+func lockedBy(path string) (pid string, running bool) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", false
+	}
+	defer f.Close()
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_SH|syscall.LOCK_NB); err == nil {
+		return "", false
+	}
+	b := make([]byte, 32)
+	n, _ := f.Read(b)
+	return strings.TrimSpace(string(b[:n])), true
 }
 
 // canAccess reports whether acct may access fi with the permission bits
