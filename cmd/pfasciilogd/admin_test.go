@@ -112,10 +112,13 @@ func TestExitStatus(t *testing.T) {
 			}
 			// No message says the same thing twice ("read x: read x: ...").
 			for _, line := range strings.Split(errOut, "\n") {
-				if i := strings.Index(line, ": "); i > 0 {
-					head := line[strings.Index(line, " ")+1:]
-					if j := strings.Index(head, ": "); j > 0 && strings.Count(line, head[:j+2]) > 1 {
-						t.Errorf("repeated words in %q", line)
+				seen := map[string]bool{}
+				for _, w := range strings.Fields(line) {
+					if len(w) > 2 && strings.HasSuffix(w, ":") {
+						if seen[w] {
+							t.Errorf("%q names %s twice", line, w)
+						}
+						seen[w] = true
 					}
 				}
 				if strings.Contains(line, "user: unknown user") {

@@ -47,7 +47,11 @@ type ShortWriteError struct {
 }
 
 func (e *ShortWriteError) Error() string {
-	return fmt.Sprintf("write log %s: %v (%d lines lost)", e.Path, e.Err, e.Lost)
+	err := e.Err
+	if pe, ok := err.(*os.PathError); ok {
+		err = pe.Err // "write PATH: " would name the file twice
+	}
+	return fmt.Sprintf("write log %s: %v (%d lines lost)", e.Path, err, e.Lost)
 }
 
 func (e *ShortWriteError) Unwrap() error { return e.Err }
