@@ -414,3 +414,29 @@ func TestConfigtestWhileRunning(t *testing.T) {
 		t.Fatalf("configtest of a running service: %d\n%s%s", code, out, errOut)
 	}
 }
+
+// TestSynopsisComplete: the usage line names every flag, and the
+// single-letter ones it groups are exactly the flags without a value.
+func TestSynopsisComplete(t *testing.T) {
+	var o options
+	fs := newFlagSet(&o)
+	fs.VisitAll(func(f *flag.Flag) {
+		if len(f.Name) == 1 && isBool(f) {
+			if !strings.Contains(synopsis, "[-FhnSV]") || !strings.Contains("FhnSV", f.Name) {
+				t.Errorf("-%s is not in the [-FhnSV] group", f.Name)
+			}
+			return
+		}
+		if !strings.Contains(synopsis, "[-"+f.Name+" ") && !strings.Contains(synopsis, "[-"+f.Name+"]") {
+			t.Errorf("synopsis lacks -%s", f.Name)
+		}
+		if len(f.Name) == 1 && !shortFlags[f.Name[0]] {
+			t.Errorf("-%s takes a value but splitShort does not know it", f.Name)
+		}
+	})
+	for c := range shortFlags {
+		if fs.Lookup(string(c)) == nil && c != 'h' {
+			t.Errorf("splitShort knows -%c, which is no flag", c)
+		}
+	}
+}
