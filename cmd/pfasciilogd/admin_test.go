@@ -11,7 +11,9 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
+	"github.com/pfasciilogd/pfasciilogd/internal/daemon"
 	"github.com/pfasciilogd/pfasciilogd/internal/gen"
 	"github.com/pfasciilogd/pfasciilogd/internal/output"
 	"github.com/pfasciilogd/pfasciilogd/internal/status"
@@ -438,5 +440,29 @@ func TestSynopsisComplete(t *testing.T) {
 		if fs.Lookup(string(c)) == nil && c != 'h' {
 			t.Errorf("splitShort knows -%c, which is no flag", c)
 		}
+	}
+}
+
+// TestMissingInputWarnedPeriodically: a missing -F input is warned about
+// at start and again every missingEvery until it appears.
+func TestMissingInputWarnedPeriodically(t *testing.T) {
+	old := missingEvery
+	missingEvery = 20 * time.Millisecond
+	defer func() { missingEvery = old }()
+	dir := t.TempDir()
+	p := filepath.Join(dir, "pflog")
+	var buf syncBuffer
+	log := daemon.NewLogger(&buf)
+	stop := watchMissing(&options{files: listFlag{p}, follow: true}, log)
+	defer stop()
+	if !strings.Contains(buf.String(), p+" does not exist (yet)") {
+		t.Fatalf("no warning at start: %q", buf.String())
+	}
+	waitFor(t, "a repeated warning", func() bool { return strings.Count(buf.String(), p+" still does not exist") >= 2 })
+	writeCapture(t, p, synRecord(t, 1, 1))
+	n := strings.Count(buf.String(), "still does not exist")
+	time.Sleep(10 * missingEvery) // the watch has seen the file and stopped
+	if m := strings.Count(buf.String(), "still does not exist"); m > n+1 {
+		t.Errorf("still warning after the file appeared: %d more", m-n)
 	}
 }

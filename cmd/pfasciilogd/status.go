@@ -22,7 +22,7 @@ import (
 const statusInterval = 2 * time.Second
 
 // missingEvery is how often a missing -F input is warned about again.
-const missingEvery = 10 * time.Minute
+var missingEvery = 10 * time.Minute
 
 // statusKeeper rewrites the -status file on a tick and when SIGINFO or
 // SIGUSR2 asks for statistics. It reads the daemon's counters and keeps
