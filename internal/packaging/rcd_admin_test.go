@@ -147,3 +147,20 @@ func TestRCStatsOnTerminal(t *testing.T) {
 		t.Fatalf("stats without a daemon: %d\n%s", code, log)
 	}
 }
+
+// TestRCRestartChecksFirst: restart runs the configuration test before
+// rc.subr stops the running daemon, quietly when it passes.
+func TestRCRestartChecksFirst(t *testing.T) {
+	// The stand-in's run_rc_command knows no restart; this one runs
+	// what rc.subr runs first for it.
+	restart := "run_rc_command() { eval rc_flags=\\$${name}_flags; $restart_precmd; log \"RESTART_PRECMD $?\"; }\n"
+	_, log, out, _ := runRCAdmin(t, "restart", filesConf(t, ""), "4242", restart)
+	if !strings.Contains(log, "RESTART_PRECMD 0") || out != "" {
+		t.Fatalf("good configuration: output %q\n%s", out, log)
+	}
+	_, log, out, _ = runRCAdmin(t, "restart", filesConf(t, "pfasciilogd_flags=\"-workers 0\"\n"), "4242", restart)
+	if !strings.Contains(log, "RESTART_PRECMD 1") || !strings.Contains(out, "-workers must be between 1 and 64") ||
+		!strings.Contains(log, "not restarted") {
+		t.Fatalf("bad configuration: output %q\n%s", out, log)
+	}
+}
