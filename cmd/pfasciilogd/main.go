@@ -203,7 +203,7 @@ func run(args []string) int {
 	}
 	if err := start(o, log, sigs); err != nil {
 		log.Errorf("%v", err)
-		return 1
+		return exitCode(err) // privsep.go: the worker's status in the parent
 	}
 	return 0
 }

@@ -19,12 +19,19 @@ import (
 	"github.com/pfasciilogd/pfasciilogd/internal/pidfile"
 	"github.com/pfasciilogd/pfasciilogd/internal/privilege"
 	"github.com/pfasciilogd/pfasciilogd/internal/source"
-	"github.com/pfasciilogd/pfasciilogd/internal/state"
 )
 
 // start opens everything in the order privilege separation needs (pid
 // file, inputs, outputs), gives up root and ambient authority, and runs.
 func start(o *options, log *daemon.Logger, sigs <-chan os.Signal) error {
+	// Detect the jail once, before any sandbox: see jail.Init.
+	if _, err := jail.Init(); err != nil {
+		return err
+	}
+	w, err := privsepWorker(o)
+	if err != nil {
+		return err
+	}
 	var account *privilege.Account
 	if o.user != "" {
 		a, err := privilege.Lookup(o.user)
@@ -32,6 +39,9 @@ func start(o *options, log *daemon.Logger, sigs <-chan os.Signal) error {
 			return err
 		}
 		account = a
+	}
+	if w == nil && wantPrivsep(o, account) {
+		return runParent(o, log, sigs, account)
 	}
 	// Load the time zone now: after the sandbox is entered it could not be.
 	time.Now().In(time.Local).Zone()
@@ -46,22 +56,14 @@ func start(o *options, log *daemon.Logger, sigs <-chan os.Signal) error {
 		defer pid.Remove()
 	}
 
-	var st *state.File
-	resume := map[string]pcapfile.Position{}
-	if o.stateFile != "" {
-		f, err := state.Open(o.stateFile)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if resume, err = f.Load(); err != nil {
-			return err
-		}
-		st = f
+	st, resume, closeState, err := openState(o, w, log)
+	if err != nil {
+		return err
 	}
+	defer closeState()
 
 	devDir := -1
-	srcs, err := openSources(o, log, &devDir, resume)
+	srcs, watch, err := openSources(o, log, &devDir, resume, w, st)
 	if err != nil {
 		return err
 	}
@@ -81,7 +83,7 @@ func start(o *options, log *daemon.Logger, sigs <-chan os.Signal) error {
 		return err
 	}
 
-	if account != nil {
+	if account != nil && w == nil {
 		if err := privilege.Drop(account); err != nil {
 			outs.sink.Close()
 			return err
@@ -92,6 +94,8 @@ func start(o *options, log *daemon.Logger, sigs <-chan os.Signal) error {
 		log.Infof("%s started: reading %s, writing %s (%s format)%s", version,
 			strings.Join(names(srcs), ", "), strings.Join(outs.names, ", "), o.format, runningAs(account))
 	}
+	stopTick := make(chan struct{})
+	go tick(stopTick, st, watch)
 	err = daemon.Run(daemon.Config{
 		Workers:      workers(o),
 		Flood:        flood.Config{MaxPerSource: o.maxPerSource, Window: o.window},
@@ -99,7 +103,7 @@ func start(o *options, log *daemon.Logger, sigs <-chan os.Signal) error {
 		Sources:      srcs,
 		Sequential:   !o.follow && len(o.files) > 0,
 		NewFormatter: newFormatter,
-		Sink:         outs.sink,
+		Sink:         st.sink(outs.sink),
 		SinkName:     strings.Join(outs.names, ", "),
 		Log:          log,
 		Signals:      sigs,
@@ -107,25 +111,9 @@ func start(o *options, log *daemon.Logger, sigs <-chan os.Signal) error {
 		Report:       outs.report,
 		Warn:         func(err error) bool { return errors.Is(err, pcapfile.ErrTruncated) },
 	})
-	if st != nil {
-		saveState(st, srcs, log)
-	}
+	close(stopTick)
+	st.saveNow()
 	return err
-}
-
-// saveState records how far each followed file was read, for -state.
-func saveState(st *state.File, srcs []source.Source, log *daemon.Logger) {
-	m := map[string]pcapfile.Position{}
-	for _, s := range srcs {
-		if f, ok := s.(*pcapfile.Follower); ok {
-			if pos, ok := f.Position(); ok {
-				m[f.Name()] = pos
-			}
-		}
-	}
-	if err := st.Save(m); err != nil {
-		log.Errorf("%v", err)
-	}
 }
 
 func runningAs(a *privilege.Account) string {
@@ -143,27 +131,19 @@ func names(srcs []source.Source) []string {
 	return n
 }
 
-func openSources(o *options, log *daemon.Logger, devDir *int, resume map[string]pcapfile.Position) ([]source.Source, error) {
+func openSources(o *options, log *daemon.Logger, devDir *int, resume map[string]pcapfile.Position, w *worker, st *stateKeeper) ([]source.Source, *liveWatch, error) {
 	var srcs []source.Source
-	fail := func(err error) ([]source.Source, error) {
+	fail := func(err error) ([]source.Source, *liveWatch, error) {
 		for _, s := range srcs {
 			s.Close()
 		}
-		return nil, err
+		return nil, nil, err
 	}
 	if len(o.files) == 0 {
-		size, err := parseSize(o.bufSize)
-		if err != nil {
-			return nil, fmt.Errorf("-B: %w", err)
+		if err := jail.CheckLive(jail.StartEnv(), true); err != nil {
+			return nil, nil, err
 		}
-		env, err := jail.Detect()
-		if err != nil {
-			return nil, err
-		}
-		if err := jail.CheckLive(env, true); err != nil {
-			return nil, err
-		}
-		if runtime.GOOS == "freebsd" && !o.noCapsicum {
+		if runtime.GOOS == "freebsd" && !o.noCapsicum && w == nil {
 			// Clone bpf devices through a descriptor of /dev, so that a
 			// destroyed pflog interface can be reopened in capability mode.
 			if fd, err := openDir("/dev"); err == nil {
@@ -171,27 +151,11 @@ func openSources(o *options, log *daemon.Logger, devDir *int, resume map[string]
 				*devDir = fd
 			}
 		}
-		opts := capture.Options{BufferSize: size, ReadTimeout: o.readTimeout}
-		for _, iface := range o.ifaces {
-			l, err := capture.Open(iface, opts)
-			if err != nil {
-				return fail(err)
-			}
-			if advice := capture.ShortBufferAdvice(l.BufferSize()); advice != "" {
-				log.Warnf("%s: %s", iface, advice)
-			}
-			iface := iface
-			srcs = append(srcs, source.NewRetrying(l,
-				func() (source.Source, error) { return capture.Open(iface, opts) },
-				func(msg string, err error) {
-					if err != nil {
-						log.Errorf("%s: %s: %v", iface, msg, err)
-					} else {
-						log.Infof("%s: %s", iface, msg)
-					}
-				}))
+		k, err := kernelFor(o, w)
+		if err != nil {
+			return nil, nil, err
 		}
-		return srcs, nil
+		return openLive(o.ifaces, k, log)
 	}
 	for _, path := range o.files {
 		var (
@@ -199,11 +163,14 @@ func openSources(o *options, log *daemon.Logger, devDir *int, resume map[string]
 			err error
 		)
 		if o.follow {
-			opts := pcapfile.FollowOptions{LinkType: pcapfile.LinkTypePFLOG}
+			opts := pcapfile.FollowOptions{LinkType: pcapfile.LinkTypePFLOG, Open: followOpen(w)}
 			if pos, ok := resume[path]; ok {
 				opts.Resume = &pos
 			}
-			s, err = pcapfile.Follow(path, opts)
+			var f *pcapfile.Follower
+			if f, err = pcapfile.Follow(path, opts); err == nil {
+				s = st.track(f)
+			}
 		} else {
 			s, err = checkLinkType(pcapfile.Open(path))
 		}
@@ -212,7 +179,7 @@ func openSources(o *options, log *daemon.Logger, devDir *int, resume map[string]
 		}
 		srcs = append(srcs, s)
 	}
-	return srcs, nil
+	return srcs, nil, nil
 }
 
 // checkLinkType accepts only pflog captures.
@@ -413,8 +380,8 @@ func sandbox(o *options, log *daemon.Logger, srcs []source.Source, outs *outputs
 // or one per CPU up to 4. The journal output sends each record as it is
 // formatted, so it keeps one goroutine to keep the journal in order.
 func workers(o *options) int {
-	if o.journal {
-		return 1
+	if o.journal || o.stateFile != "" {
+		return 1 // -state: the position is exact only when one goroutine reads and writes
 	}
 	if o.workers > 0 {
 		return o.workers

@@ -52,7 +52,8 @@
 // counters. To lose fewer packets in bursts, raise the buffer size
 // (Options.BufferSize, default 2 MiB); the kernel caps it at the sysctl
 // net.bpf.maxbufsize, 512 KiB by default, and Live.BufferSize reports
-// what it granted (see ShortBufferAdvice). A shorter ReadTimeout lowers
+// what it granted (see Grant.Advice; without -B the daemon asks for
+// no more than net.bpf.maxbufsize, read with KernelMaxBufferSize). A shorter ReadTimeout lowers
 // latency at the cost of more, smaller reads; a longer one changes
 // nothing about drops, since a full buffer is handed over at once.
 package capture
