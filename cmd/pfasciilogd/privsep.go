@@ -206,11 +206,7 @@ func kernelFor(o *options, w *worker) (liveKernel, error) {
 		k.open = func(iface string) (liveSource, error) { return capture.Open(iface, opts) }
 		return k, nil
 	}
-	k.open = func(iface string) (liveSource, error) {
-		fd, err := w.client.Interface(iface)
-		if err != nil {
-			return nil, fmt.Errorf("bpf %s: %w", iface, err)
-		}
+	k.open = viaParent(w.client, func(iface string, fd int) (liveSource, error) {
 		if capsicum.Supported() && !o.noCapsicum {
 			if err := capsicum.Limit(fd, capsicum.Read|capsicum.BPFStats); err != nil {
 				unix.Close(fd)
@@ -218,8 +214,20 @@ func kernelFor(o *options, w *worker) (liveKernel, error) {
 			}
 		}
 		return capture.FromDescriptor(iface, fd, opts)
-	}
+	})
 	return k, nil
+}
+
+// viaParent opens a live capture by asking the privileged parent for the
+// descriptor and wrapping it with from.
+func viaParent(c *privsep.Client, from func(iface string, fd int) (liveSource, error)) func(string) (liveSource, error) {
+	return func(iface string) (liveSource, error) {
+		fd, err := c.Interface(iface)
+		if err != nil {
+			return nil, fmt.Errorf("bpf %s: %w", iface, err)
+		}
+		return from(iface, fd)
+	}
 }
 
 // liveWatch remembers each live source's grant, to give buffer advice

@@ -160,9 +160,12 @@ func (g Grant) Advice(c AdviceContext) string {
 		want = min(max(2*g.Granted, DefaultBufferSize), MaxBufferSize)
 	}
 	var b strings.Builder
-	if short {
+	switch {
+	case c.Dropped > 0 && short:
+		fmt.Fprintf(&b, "%s: the kernel dropped %d packets because the bpf buffer of %d bytes filled (it granted %d of the %d asked for with -B)", c.Iface, c.Dropped, g.Granted, g.Granted, g.Requested)
+	case short:
 		fmt.Fprintf(&b, "%s: the kernel granted a bpf buffer of %d bytes instead of the %d asked for with -B", c.Iface, g.Granted, g.Requested)
-	} else {
+	default:
 		fmt.Fprintf(&b, "%s: the kernel dropped %d packets because the bpf buffer of %d bytes filled", c.Iface, c.Dropped, g.Granted)
 	}
 	limit := "net.bpf.maxbufsize"
