@@ -231,7 +231,7 @@ func liveCase(t *testing.T, viaPrivsep bool) {
 	}
 }
 
-func TestLiveWiringFakeKernel(t *testing.T)         { liveCase(t, false) }
+func TestLiveWiringFakeKernel(t *testing.T)        { liveCase(t, false) }
 func TestLiveWiringFakeKernelPrivsep(t *testing.T) { liveCase(t, true) }
 
 // TestLiveWiringDefaultBufferQuiet: without -B the daemon asks for what
@@ -253,4 +253,3 @@ func TestLiveWiringDefaultBufferQuiet(t *testing.T) {
 		t.Fatalf("asked for %d", size)
 	}
 }
-
