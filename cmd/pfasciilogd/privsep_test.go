@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -15,6 +17,8 @@ import (
 
 	"github.com/pfasciilogd/pfasciilogd/internal/capture"
 	"github.com/pfasciilogd/pfasciilogd/internal/daemon"
+	"github.com/pfasciilogd/pfasciilogd/internal/gen"
+	"github.com/pfasciilogd/pfasciilogd/internal/pcapfile"
 	"github.com/pfasciilogd/pfasciilogd/internal/privsep"
 	"github.com/pfasciilogd/pfasciilogd/internal/source"
 )
@@ -251,5 +255,107 @@ func TestLiveWiringDefaultBufferQuiet(t *testing.T) {
 	}
 	if size != stockMaxBuf {
 		t.Fatalf("asked for %d", size)
+	}
+}
+
+type flakySink struct{ fail bool }
+
+func (s *flakySink) Write(b []byte) error {
+	if s.fail {
+		return errors.New("disk full")
+	}
+	return nil
+}
+func (s *flakySink) Reopen() error { return nil }
+func (s *flakySink) Close() error  { return nil }
+
+// TestStateRecordsOnlyWritten (issue 10, point 6): the saved position
+// covers only records whose batch the output took; a failed write holds
+// it back (the records are read again after a restart: duplicates, not
+// loss), and moving to a rotated file saves at once.
+func TestStateRecordsOnlyWritten(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "pflog")
+	writeCapture(t, in, synRecord(t, 1, 1), synRecord(t, 2, 2))
+	var saves [][]byte
+	k := &stateKeeper{save: func(b []byte) error { saves = append(saves, append([]byte(nil), b...)); return nil }, log: daemon.NewLogger(io.Discard)}
+	f, err := pcapfile.Follow(in, pcapfile.FollowOptions{Poll: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	src := k.track(f)
+	sink := &flakySink{}
+	out := k.sink(sink)
+	appendRec := func(seq uint32) {
+		fh, _ := os.OpenFile(in, os.O_APPEND|os.O_WRONLY, 0)
+		fh.Write(gen.Encode(nil, synRecord(t, seq, int64(seq))))
+		fh.Close()
+	}
+	size := func() int64 { fi, _ := os.Stat(in); return fi.Size() }
+	var p source.Packet
+	// The pump: read while Pending, write the batch, read on.
+	batch := func(n int) {
+		t.Helper()
+		for i := 0; i < n; i++ {
+			if err := src.Next(&p); err != nil {
+				t.Fatal(err)
+			}
+			if i < n-1 && !src.Pending() {
+				t.Fatalf("record %d not pending", i+2)
+			}
+		}
+		if src.Pending() {
+			t.Fatal("more pending than expected")
+		}
+		out.Write([]byte("lines\n"))
+	}
+	offset := func() string {
+		b := k.content()
+		if b == nil {
+			return "nothing"
+		}
+		f := strings.Fields(string(b))
+		return f[2]
+	}
+
+	sink.fail = true
+	batch(2) // written? no: the write failed
+	appendRec(3)
+	sink.fail = false
+	batch(1) // Next commits nothing (the write before failed)
+	if got := offset(); got != "nothing" {
+		t.Fatalf("after a failed write the state says %s", got)
+	}
+	end3 := size()
+	appendRec(4)
+	batch(1) // this Next commits record 3's batch
+	if got := offset(); got != strconv.FormatInt(end3, 10) {
+		t.Fatalf("state %s, want %d (through record 3)", got, end3)
+	}
+	k.saveNow()
+	if len(saves) != 1 {
+		t.Fatalf("%d saves", len(saves))
+	}
+	k.saveNow() // nothing new: no write
+	if len(saves) != 1 {
+		t.Fatalf("%d saves without a change", len(saves))
+	}
+
+	// Rotation: a new file at the path; the first commit on it saves.
+	os.Rename(in, in+".0")
+	writeCapture(t, in, synRecord(t, 5, 5))
+	if err := src.Next(&p); err != nil { // record 5, from the new file
+		t.Fatal(err)
+	}
+	src.Pending()
+	out.Write([]byte("lines\n"))
+	appendRec(6)
+	n := len(saves)
+	if err := src.Next(&p); err != nil {
+		t.Fatal(err)
+	}
+	if len(saves) != n+1 {
+		t.Fatalf("moving to the rotated file did not save at once (%d saves)", len(saves))
 	}
 }
