@@ -165,6 +165,11 @@ func prepareLog(path string, a *privilege.Account) error {
 	}
 	fd, err := unix.Open(path, unix.O_WRONLY|unix.O_APPEND|unix.O_CREAT|unix.O_EXCL|unix.O_CLOEXEC|unix.O_NOFOLLOW, output.FileMode)
 	if errors.Is(err, unix.EEXIST) {
+		var st unix.Stat_t
+		if err := unix.Stat(path, &st); err == nil && !writableBy(&st, a) {
+			return fmt.Errorf("log %s belongs to uid %d and is not writable by %s, who writes it: chown %s:%d %s (rc.d does this at start)",
+				path, st.Uid, a.Name, a.Name, a.GID, path)
+		}
 		return nil
 	}
 	if err != nil {
@@ -175,6 +180,22 @@ func prepareLog(path string, a *privilege.Account) error {
 		return fmt.Errorf("create log %s: chown to %s: %w", path, a.Name, err)
 	}
 	return nil
+}
+
+// writableBy reports whether the file's mode lets a write it.
+func writableBy(st *unix.Stat_t, a *privilege.Account) bool {
+	switch {
+	case int(st.Uid) == a.UID:
+		return st.Mode&0o200 != 0
+	case st.Mode&0o002 != 0:
+		return true
+	}
+	for _, g := range a.Groups {
+		if int(st.Gid) == g {
+			return st.Mode&0o020 != 0
+		}
+	}
+	return false
 }
 
 // liveSource is what the live wiring needs of a capture: capture.Live,

@@ -19,8 +19,10 @@ import (
 	"github.com/pfasciilogd/pfasciilogd/internal/daemon"
 	"github.com/pfasciilogd/pfasciilogd/internal/gen"
 	"github.com/pfasciilogd/pfasciilogd/internal/pcapfile"
+	"github.com/pfasciilogd/pfasciilogd/internal/privilege"
 	"github.com/pfasciilogd/pfasciilogd/internal/privsep"
 	"github.com/pfasciilogd/pfasciilogd/internal/source"
+	"github.com/pfasciilogd/pfasciilogd/internal/testtool"
 )
 
 // fakeKernel stands in for FreeBSD's bpf(4) and pflog(4) above the
@@ -357,5 +359,35 @@ func TestStateRecordsOnlyWritten(t *testing.T) {
 	}
 	if len(saves) != n+1 {
 		t.Fatalf("moving to the rotated file did not save at once (%d saves)", len(saves))
+	}
+}
+
+// TestPrepareLog: the parent creates a missing log for the worker's user
+// and refuses, with the command to run, a log the user cannot write.
+func TestPrepareLog(t *testing.T) {
+	testtool.NeedRoot(t, "creating a log for another user")
+	a := &privilege.Account{Name: "nobody", UID: 65534, GID: 65534, Groups: []int{65534}}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "pf.log")
+	if err := prepareLog(path, a); err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(path)
+	if err != nil || fi.Sys().(*syscall.Stat_t).Uid != 65534 || fi.Mode().Perm() != 0o640 {
+		t.Fatalf("created %v %v", fi, err)
+	}
+	root := filepath.Join(dir, "root.log")
+	os.WriteFile(root, nil, 0o600)
+	if err := prepareLog(root, a); err == nil || !strings.Contains(err.Error(), "chown nobody:65534 "+root) {
+		t.Fatalf("root-owned log: %v", err)
+	}
+	os.Chown(root, 65534, 65534)
+	if err := prepareLog(root, a); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{"-", "none", ""} {
+		if err := prepareLog(p, a); err != nil {
+			t.Errorf("%q: %v", p, err)
+		}
 	}
 }
