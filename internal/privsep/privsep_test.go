@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 
@@ -47,8 +48,11 @@ func TestProtocol(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	var refused []string
-	var saved []byte
+	var (
+		mu      sync.Mutex // the race detector cannot see the socket's ordering
+		refused []string
+		saved   []byte
+	)
 	p := &Policy{
 		Interfaces: []string{"pflog0"},
 		OpenIface: func(name string) (int, error) {
@@ -63,8 +67,8 @@ func TestProtocol(t *testing.T) {
 			return fd, err
 		},
 		Files:     []string{allowed, filepath.Join(dir, "missing")},
-		SaveState: func(b []byte) error { saved = append([]byte(nil), b...); return nil },
-		Logf:      func(f string, a ...any) { refused = append(refused, f) },
+		SaveState: func(b []byte) error { mu.Lock(); saved = append([]byte(nil), b...); mu.Unlock(); return nil },
+		Logf:      func(f string, a ...any) { mu.Lock(); refused = append(refused, f); mu.Unlock() },
 	}
 	c := serve(t, p)
 
@@ -86,7 +90,10 @@ func TestProtocol(t *testing.T) {
 	if _, err := c.Interface("em0"); !errors.Is(err, syscall.EPERM) {
 		t.Errorf("Interface(em0) = %v, want EPERM", err)
 	}
-	if len(refused) != 5 {
+	mu.Lock()
+	nRefused := len(refused)
+	mu.Unlock()
+	if nRefused != 5 {
 		t.Errorf("parent logged %d refusals, want 5", len(refused))
 	}
 	if _, err := c.Open(filepath.Join(dir, "missing")); !errors.Is(err, os.ErrNotExist) {
@@ -103,8 +110,12 @@ func TestProtocol(t *testing.T) {
 	if string(b[:n]) != "bpf pflog0" {
 		t.Fatalf("interface descriptor reads %q", b[:n])
 	}
-	if err := c.SaveState([]byte("1 2 3 /var/log/pflog\n")); err != nil || string(saved) != "1 2 3 /var/log/pflog\n" {
-		t.Fatalf("SaveState: %v, parent got %q", err, saved)
+	err = c.SaveState([]byte("1 2 3 /var/log/pflog\n"))
+	mu.Lock()
+	got := string(saved)
+	mu.Unlock()
+	if err != nil || got != "1 2 3 /var/log/pflog\n" {
+		t.Fatalf("SaveState: %v, parent got %q", err, got)
 	}
 	if _, err := c.request(99, "bogus", "x", []byte("x")); !errors.Is(err, syscall.EINVAL) {
 		t.Errorf("unknown op: %v", err)
@@ -203,8 +214,11 @@ func TestWorkerAsNobody(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var logged []string
-	policy := &Policy{Files: []string{log}, Logf: func(f string, a ...any) { logged = append(logged, f) }}
+	var (
+		mu     sync.Mutex
+		logged []string
+	)
+	policy := &Policy{Files: []string{log}, Logf: func(f string, a ...any) { mu.Lock(); logged = append(logged, f); mu.Unlock() }}
 	status := make(chan int, 1)
 	go func() { status <- p.Run(policy, nil) }()
 
@@ -247,6 +261,8 @@ func TestWorkerAsNobody(t *testing.T) {
 	if s := <-status; s != 0 {
 		t.Fatalf("worker exit status %d", s)
 	}
+	mu.Lock()
+	defer mu.Unlock()
 	if len(logged) != 3 {
 		t.Errorf("parent logged %q, want 3 refusals", logged)
 	}
