@@ -592,3 +592,42 @@ func TestCorruptStateIsAnError(t *testing.T) {
 		t.Fatalf("err %v, output %q", err, out)
 	}
 }
+
+// TestPrivsepRecreatesDeletedLog: a log deleted by hand (not rotated by
+// newsyslog) is created again for the worker by the parent: the worker,
+// as nobody, cannot create files in a root-owned log directory.
+func TestPrivsepRecreatesDeletedLog(t *testing.T) {
+	privsepReady(t)
+	dir := t.TempDir()
+	os.Chmod(filepath.Dir(dir), 0o755)
+	os.Chmod(dir, 0o755)
+	in, logPath := filepath.Join(dir, "pflog"), filepath.Join(dir, "pf.log")
+	writeCapture(t, in, synRecord(t, 1, 1))
+	cmd := exec.Command(daemonBin, "-r", in, "-F", "-o", logPath, "-p", "none", "-u", "nobody")
+	var stderr syncBuffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	lines := func() int { b, _ := os.ReadFile(logPath); return bytes.Count(b, []byte("\n")) }
+	waitFor(t, "first line", func() bool { return lines() == 1 })
+	os.Remove(logPath)
+	cmd.Process.Signal(syscall.SIGHUP)
+	waitFor(t, "the log created again", func() bool { _, err := os.Stat(logPath); return err == nil })
+	fi, _ := os.Stat(logPath)
+	if fi.Sys().(*syscall.Stat_t).Uid != 65534 {
+		t.Fatalf("new log owned by uid %d", fi.Sys().(*syscall.Stat_t).Uid)
+	}
+	f, _ := os.OpenFile(in, os.O_APPEND|os.O_WRONLY, 0)
+	f.Write(gen.Encode(nil, synRecord(t, 2, 2)))
+	f.Close()
+	waitFor(t, "line in the new log", func() bool { return lines() == 1 })
+	cmd.Process.Signal(syscall.SIGTERM)
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("exit: %v\n%s", err, stderr.String())
+	}
+	if strings.Contains(stderr.String(), "permission denied") {
+		t.Fatalf("the worker failed to reopen:\n%s", stderr.String())
+	}
+}

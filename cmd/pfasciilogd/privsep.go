@@ -132,6 +132,9 @@ func runParent(o *options, log *daemon.Logger, sigs <-chan os.Signal, account *p
 	if err := prepareLog(o.out, account); err != nil {
 		return err
 	}
+	if o.out != "" && o.out != "-" && o.out != "none" {
+		policy.CreateLog = func() error { return prepareLog(o.out, account) }
+	}
 	exe, err := os.Executable()
 	if err != nil {
 		return fmt.Errorf("privsep: find own executable: %w", err)
@@ -196,6 +199,46 @@ func writableBy(st *unix.Stat_t, a *privilege.Account) bool {
 		}
 	}
 	return false
+}
+
+// sink makes the worker's output recover from a log deleted by hand: the
+// worker cannot create files in a root-owned /var/log, so when reopening
+// fails for want of permission it asks the parent to create the log (for
+// the user, as newsyslog does after rotation) and tries again.
+func (w *worker) sink(s output.Sink) output.Sink {
+	if w == nil {
+		return s
+	}
+	return &workerSink{Sink: s, w: w}
+}
+
+type workerSink struct {
+	output.Sink
+	w *worker
+}
+
+func needsParent(err error) bool {
+	return errors.Is(err, unix.EACCES) || errors.Is(err, unix.EPERM)
+}
+
+func (s *workerSink) Reopen() error {
+	err := s.Sink.Reopen()
+	if needsParent(err) && s.w.client.CreateLog() == nil {
+		err = s.Sink.Reopen()
+	}
+	return err
+}
+
+func (s *workerSink) CheckRotated() (bool, error) {
+	rc, ok := s.Sink.(output.RotationChecker)
+	if !ok {
+		return false, nil
+	}
+	done, err := rc.CheckRotated()
+	if needsParent(err) && s.w.client.CreateLog() == nil {
+		done, err = rc.CheckRotated()
+	}
+	return done, err
 }
 
 // liveSource is what the live wiring needs of a capture: capture.Live,

@@ -103,7 +103,7 @@ func start(o *options, log *daemon.Logger, sigs <-chan os.Signal) error {
 		Sources:      srcs,
 		Sequential:   !o.follow && len(o.files) > 0,
 		NewFormatter: newFormatter,
-		Sink:         st.sink(outs.sink),
+		Sink:         st.sink(w.sink(outs.sink)),
 		SinkName:     strings.Join(outs.names, ", "),
 		Log:          log,
 		Signals:      sigs,

@@ -41,6 +41,10 @@ const (
 	// OpSaveState: replace the state file's content atomically
 	// (argument: the new content). No descriptor comes back.
 	OpSaveState
+	// OpCreateLog: create the configured log file, owned by the worker's
+	// user, when it is missing (no argument: the path is fixed). The
+	// worker then opens it itself.
+	OpCreateLog
 )
 
 // MaxMessage bounds a request or reply (a state file of a few hundred
@@ -62,6 +66,9 @@ type Policy struct {
 	Files []string
 	// SaveState, when set, writes the state file (-state) atomically.
 	SaveState func(content []byte) error
+	// CreateLog, when set, creates the configured log for the worker if
+	// it is missing (deleted by hand, not rotated by newsyslog).
+	CreateLog func() error
 	// Logf receives the parent's messages (refusals, failures); may be
 	// nil.
 	Logf func(format string, args ...any)
@@ -175,6 +182,14 @@ func (p *Policy) handle(op byte, arg []byte) (fd int, reply []byte) {
 			return fail(&os.PathError{Op: "open", Path: name, Err: unix.EINVAL})
 		}
 		return fd, encodeReply(0, "")
+	case OpCreateLog:
+		if p.CreateLog == nil || len(arg) != 0 {
+			return refuse("log")
+		}
+		if err := p.CreateLog(); err != nil {
+			return fail(err)
+		}
+		return -1, encodeReply(0, "")
 	case OpSaveState:
 		if p.SaveState == nil {
 			return refuse("state file")
@@ -266,6 +281,13 @@ func (c *Client) SaveState(content []byte) error {
 		return fmt.Errorf("privsep: state of %d bytes is too large", len(content))
 	}
 	_, err := c.request(OpSaveState, "save state", "file", content)
+	return err
+}
+
+// CreateLog asks the parent to create the configured log if it is
+// missing.
+func (c *Client) CreateLog() error {
+	_, err := c.request(OpCreateLog, "create", "log", nil)
 	return err
 }
 

@@ -127,6 +127,21 @@ func TestNoStateSaverRefused(t *testing.T) {
 	if err := c.SaveState([]byte("x")); !errors.Is(err, syscall.EPERM) {
 		t.Fatalf("SaveState without a state file = %v, want EPERM", err)
 	}
+	if err := c.CreateLog(); !errors.Is(err, syscall.EPERM) {
+		t.Fatalf("CreateLog without a log = %v, want EPERM", err)
+	}
+}
+
+func TestCreateLog(t *testing.T) {
+	calls := 0
+	c := serve(t, &Policy{CreateLog: func() error { calls++; return nil }})
+	if err := c.CreateLog(); err != nil || calls != 1 {
+		t.Fatalf("CreateLog: %v, %d calls", err, calls)
+	}
+	// A path smuggled in as argument is refused, not used.
+	if _, err := c.request(OpCreateLog, "create", "log", []byte("/etc/passwd")); !errors.Is(err, syscall.EPERM) || calls != 1 {
+		t.Fatalf("CreateLog with a path: %v, %d calls", err, calls)
+	}
 }
 
 func TestFIFOIsNotOpened(t *testing.T) {
