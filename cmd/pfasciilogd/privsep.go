@@ -271,13 +271,19 @@ func kernelFor(o *options, w *worker) (liveKernel, error) {
 		return k, nil
 	}
 	k.open = viaParent(w.client, func(iface string, fd int) (liveSource, error) {
+		l, err := capture.FromDescriptor(iface, fd, opts) // BIOCGBLEN, BIOCGDLT: before the limit
+		if err != nil {
+			return nil, err
+		}
 		if capsicum.Supported() && !o.noCapsicum {
-			if err := capsicum.Limit(fd, capsicum.Read|capsicum.BPFStats); err != nil {
-				unix.Close(fd)
+			// What the worker does with it from now on: read(2) and
+			// BIOCGSTATS (the parent locked it with BIOCLOCK).
+			if err := capsicum.Limit(l.Fd(), capsicum.Read|capsicum.BPFStats); err != nil {
+				l.Close()
 				return nil, err
 			}
 		}
-		return capture.FromDescriptor(iface, fd, opts)
+		return l, nil
 	})
 	return k, nil
 }
