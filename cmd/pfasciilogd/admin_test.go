@@ -17,7 +17,6 @@ import (
 	"github.com/pfasciilogd/pfasciilogd/internal/gen"
 	"github.com/pfasciilogd/pfasciilogd/internal/output"
 	"github.com/pfasciilogd/pfasciilogd/internal/status"
-	"github.com/pfasciilogd/pfasciilogd/internal/testtool"
 )
 
 // runBin runs the real binary and returns its exit status and output.
@@ -368,31 +367,6 @@ func TestStatusFile(t *testing.T) {
 	if code != 1 || one(m, "records_read") != "3" || one(m, "lines_lost") != "3" {
 		t.Errorf("plain -r: %d %v\n%s", code, m, errOut)
 	}
-}
-
-// TestReopenRefusedSaysWhatToDo: as -u nobody, a log directory only root
-// may write: after a rename and SIGHUP the new log cannot be created; the
-// message says the daemon keeps the old file and what to do.
-func TestReopenRefusedSaysWhatToDo(t *testing.T) {
-	testtool.NeedRoot(t, "dropping privileges with -u")
-	dir := t.TempDir()
-	os.Chmod(dir, 0o755)
-	in, logPath := filepath.Join(dir, "pflog"), filepath.Join(dir, "pf.log")
-	writeCapture(t, in, synRecord(t, 1, 1))
-	cmd := exec.Command(daemonBin, "-r", in, "-F", "-o", logPath, "-p", "none", "-u", "nobody")
-	var stderr syncBuffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer cmd.Process.Kill()
-	waitFor(t, "first line", func() bool { b, _ := os.ReadFile(logPath); return bytes.Count(b, []byte("\n")) == 1 })
-	os.Rename(logPath, logPath+".0")
-	cmd.Process.Signal(syscall.SIGHUP)
-	want := "still writing to the previous file (renamed by rotation); user nobody may not open or create " + logPath
-	waitFor(t, "advice", func() bool { return strings.Contains(stderr.String(), want) })
-	cmd.Process.Signal(syscall.SIGTERM)
-	cmd.Wait()
 }
 
 // TestConfigtestWhileRunning: checking the configuration of a running

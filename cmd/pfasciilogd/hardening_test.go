@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -418,5 +419,215 @@ func exactlyOnceSeqs(t *testing.T, n int, path string) {
 		if seen[uint64(i)] != 1 {
 			t.Fatalf("record %d appears %d times", i, seen[uint64(i)])
 		}
+	}
+}
+
+// privsepReady lets the unprivileged worker execute the test binary: the
+// privileged parent re-executes it as the user, who must be able to
+// reach it (on FreeBSD it is /usr/local/sbin/pfasciilogd, mode 0555).
+func privsepReady(t *testing.T) {
+	t.Helper()
+	testtool.NeedRoot(t, "privilege separation (a root parent, a worker as nobody)")
+	if err := os.Chmod(filepath.Dir(daemonBin), 0o755); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// workerOf waits for the one child process of parent (the worker) and
+// returns its pid.
+func workerOf(t *testing.T, parent int) int {
+	t.Helper()
+	var pid int
+	waitFor(t, "the worker process", func() bool {
+		stats, _ := filepath.Glob("/proc/[0-9]*/stat")
+		for _, p := range stats {
+			b, err := os.ReadFile(p)
+			if err != nil {
+				continue
+			}
+			// pid (comm) state ppid ...
+			i := bytes.LastIndexByte(b, ')')
+			if i < 0 {
+				continue
+			}
+			f := strings.Fields(string(b[i+1:]))
+			if len(f) > 1 && f[1] == strconv.Itoa(parent) {
+				pid, _ = strconv.Atoi(filepath.Base(filepath.Dir(p)))
+				return true
+			}
+		}
+		return false
+	})
+	return pid
+}
+
+func uidLine(t *testing.T, pid int) string {
+	t.Helper()
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(l, "Uid:") {
+			return strings.Join(strings.Fields(l)[1:], " ")
+		}
+	}
+	return ""
+}
+
+// TestPrivsepFollowsRootOnlyFileAcrossRotation (issue 10, points 4-6):
+// as root with -u nobody, -r /var/log/pflog -F keeps going after
+// newsyslog re-creates pflogd's file root 0600 (the worker, as nobody,
+// gets it through the root parent); the pid file names the parent, which
+// forwards SIGHUP and SIGTERM to the worker; -state is saved while
+// running, so after the worker is killed with SIGKILL a restart writes
+// no record twice and misses none.
+func TestPrivsepFollowsRootOnlyFileAcrossRotation(t *testing.T) {
+	privsepReady(t)
+	dir := t.TempDir()
+	os.Chmod(filepath.Dir(dir), 0o755)
+	os.Chmod(dir, 0o755) // like /var/log: root's, readable by all
+	in, logPath := filepath.Join(dir, "pflog"), filepath.Join(dir, "pf.log")
+	pid, st := filepath.Join(dir, "p.pid"), filepath.Join(dir, "state")
+	writeCapture(t, in, synRecord(t, 1, 1), synRecord(t, 2, 2))
+	os.Chmod(in, 0o600)
+	lines := func() int { b, _ := os.ReadFile(logPath); return bytes.Count(b, []byte("\n")) }
+
+	start := func() (*exec.Cmd, *syncBuffer) {
+		cmd := exec.Command(daemonBin, "-r", in, "-F", "-o", logPath, "-p", pid, "-state", st, "-u", "nobody")
+		stderr := &syncBuffer{}
+		cmd.Stderr = stderr
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { cmd.Process.Kill() })
+		return cmd, stderr
+	}
+	cmd, stderr := start()
+	waitFor(t, "2 lines", func() bool { return lines() == 2 || strings.Contains(stderr.String(), "exiting") })
+	if lines() != 2 {
+		t.Fatalf("no lines:\n%s", stderr.String())
+	}
+	worker := workerOf(t, cmd.Process.Pid)
+	if u := uidLine(t, worker); u != "65534 65534 65534 65534" {
+		t.Fatalf("worker uids %q, want nobody's", u)
+	}
+	if u := uidLine(t, cmd.Process.Pid); !strings.HasPrefix(u, "0 ") {
+		t.Fatalf("parent uids %q, want root", u)
+	}
+	if b, _ := os.ReadFile(pid); strings.TrimSpace(string(b)) != strconv.Itoa(cmd.Process.Pid) {
+		t.Fatalf("pid file says %q, want the parent %d", b, cmd.Process.Pid)
+	}
+	if fi, err := os.Stat(logPath); err != nil || fi.Sys().(*syscall.Stat_t).Uid != 65534 {
+		t.Fatalf("log not created for nobody: %v", err)
+	}
+
+	// newsyslog: rename pflogd's file away, create a new one root 0600.
+	os.Rename(in, in+".0")
+	writeCapture(t, in, synRecord(t, 3, 3))
+	os.Chmod(in, 0o600)
+	waitFor(t, "the rotated file's record", func() bool { return lines() == 3 })
+
+	// newsyslog rotates the log (creating the new one with the owner of
+	// newsyslog.conf.d/pfasciilogd.conf), then sends SIGHUP to the pid
+	// file's process, which must reach the worker.
+	os.Rename(logPath, logPath+".0")
+	os.WriteFile(logPath, nil, 0o640)
+	os.Chown(logPath, 65534, 65534)
+	cmd.Process.Signal(syscall.SIGHUP)
+	waitFor(t, "reopen", func() bool { return strings.Contains(stderr.String(), "reopened") })
+	f, _ := os.OpenFile(in, os.O_APPEND|os.O_WRONLY, 0)
+	f.Write(gen.Encode(nil, synRecord(t, 4, 4)))
+	f.Close()
+	waitFor(t, "line in the new log", func() bool { return lines() == 1 })
+
+	// The state follows what was written, without a clean exit.
+	var want string
+	{
+		fi, _ := os.Stat(in)
+		sys := fi.Sys().(*syscall.Stat_t)
+		want = fmt.Sprintf("%d %d %d %s\n", sys.Dev, sys.Ino, fi.Size(), in)
+	}
+	waitFor(t, "state saved while running", func() bool { b, _ := os.ReadFile(st); return string(b) == want })
+	syscall.Kill(worker, syscall.SIGKILL)
+	err := cmd.Wait()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 128+9 {
+		t.Fatalf("parent exit after its worker was killed: %v, want status 137\n%s", err, stderr.String())
+	}
+	if b, err := os.ReadFile(pid); err == nil {
+		t.Fatalf("pid file left behind: %q", b)
+	}
+
+	// pflogd writes on; a restarted daemon goes on where the state says.
+	f, _ = os.OpenFile(in, os.O_APPEND|os.O_WRONLY, 0)
+	f.Write(gen.Encode(nil, synRecord(t, 5, 5)))
+	f.Close()
+	cmd, stderr = start()
+	waitFor(t, "record 5", func() bool { return lines() == 2 })
+	cmd.Process.Signal(syscall.SIGTERM)
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("exit: %v\n%s", err, stderr.String())
+	}
+	if _, err := os.Stat(pid); err == nil {
+		t.Fatal("pid file left behind after SIGTERM")
+	}
+	seen := countSeqs(t, logPath, logPath+".0")
+	for i := uint64(1); i <= 5; i++ {
+		if seen[i] != 1 {
+			t.Fatalf("record %d written %d times: %v\n%s", i, seen[i], seen, stderr.String())
+		}
+	}
+}
+
+// TestCorruptStateIsAnError: a state file that is not the daemon's says
+// so and stops the start, rather than reading everything again silently.
+func TestCorruptStateIsAnError(t *testing.T) {
+	dir := t.TempDir()
+	in, st := filepath.Join(dir, "pflog"), filepath.Join(dir, "state")
+	writeCapture(t, in, synRecord(t, 1, 1))
+	os.WriteFile(st, []byte("\x00\x00garbage\n"), 0o600)
+	out, err := exec.Command(daemonBin, "-r", in, "-F", "-o", filepath.Join(dir, "log"), "-p", "none", "-state", st).CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "state file "+st+" line 1") || !strings.Contains(string(out), "remove it") {
+		t.Fatalf("err %v, output %q", err, out)
+	}
+}
+
+// TestPrivsepRecreatesDeletedLog: a log deleted by hand (not rotated by
+// newsyslog) is created again for the worker by the parent: the worker,
+// as nobody, cannot create files in a root-owned log directory.
+func TestPrivsepRecreatesDeletedLog(t *testing.T) {
+	privsepReady(t)
+	dir := t.TempDir()
+	os.Chmod(filepath.Dir(dir), 0o755)
+	os.Chmod(dir, 0o755)
+	in, logPath := filepath.Join(dir, "pflog"), filepath.Join(dir, "pf.log")
+	writeCapture(t, in, synRecord(t, 1, 1))
+	cmd := exec.Command(daemonBin, "-r", in, "-F", "-o", logPath, "-p", "none", "-u", "nobody")
+	var stderr syncBuffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	lines := func() int { b, _ := os.ReadFile(logPath); return bytes.Count(b, []byte("\n")) }
+	waitFor(t, "first line", func() bool { return lines() == 1 })
+	os.Remove(logPath)
+	cmd.Process.Signal(syscall.SIGHUP)
+	waitFor(t, "the log created again", func() bool { _, err := os.Stat(logPath); return err == nil })
+	fi, _ := os.Stat(logPath)
+	if fi.Sys().(*syscall.Stat_t).Uid != 65534 {
+		t.Fatalf("new log owned by uid %d", fi.Sys().(*syscall.Stat_t).Uid)
+	}
+	f, _ := os.OpenFile(in, os.O_APPEND|os.O_WRONLY, 0)
+	f.Write(gen.Encode(nil, synRecord(t, 2, 2)))
+	f.Close()
+	waitFor(t, "line in the new log", func() bool { return lines() == 1 })
+	cmd.Process.Signal(syscall.SIGTERM)
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("exit: %v\n%s", err, stderr.String())
+	}
+	if strings.Contains(stderr.String(), "permission denied") {
+		t.Fatalf("the worker failed to reopen:\n%s", stderr.String())
 	}
 }

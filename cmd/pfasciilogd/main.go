@@ -359,7 +359,7 @@ func run(args []string) int {
 		if !errors.Is(err, errReported) {
 			log.Errorf("%v", err)
 		}
-		return 1
+		return exitCode(err) // privsep.go: the worker's status in the parent
 	}
 	return 0
 }

@@ -21,7 +21,6 @@ import (
 
 	"github.com/pfasciilogd/pfasciilogd/internal/gen"
 	"github.com/pfasciilogd/pfasciilogd/internal/pflog"
-	"github.com/pfasciilogd/pfasciilogd/internal/testtool"
 )
 
 var daemonBin string
@@ -374,8 +373,9 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 // the log after rotation, and empties its pid file at exit even though it
 // may no longer delete it.
 func TestDropPrivileges(t *testing.T) {
-	testtool.NeedRoot(t, "dropping privileges with -u")
+	privsepReady(t)
 	dir := t.TempDir()
+	os.Chmod(filepath.Dir(dir), 0o755)
 	os.Chmod(dir, 0o755)
 	logDir := filepath.Join(dir, "log")
 	os.Mkdir(logDir, 0o777) // newsyslog would create the new log; here nobody may
@@ -393,7 +393,8 @@ func TestDropPrivileges(t *testing.T) {
 	}
 	defer cmd.Process.Kill()
 	waitFor(t, "first line", func() bool { b, _ := os.ReadFile(logPath); return bytes.Count(b, []byte("\n")) == 1 })
-	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", cmd.Process.Pid))
+	// With -u the pid is the privileged parent; the worker does the work.
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", workerOf(t, cmd.Process.Pid)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -226,12 +226,13 @@ func (a *adviseReopen) advise(err error) error {
 	if err == nil {
 		return nil
 	}
-	msg := fmt.Sprintf("%v; still writing to the previous file (renamed by rotation)", err)
+	msg := "still writing to the previous file (renamed by rotation)"
 	if errors.Is(err, fs.ErrPermission) && a.user != nil {
 		msg += fmt.Sprintf("; user %s may not open or create %s: let newsyslog create it for that user "+
 			"(owner %s in newsyslog.conf.d), or chown %s %s, then send SIGHUP", a.user.Name, a.path, a.user.Name, a.user.Name, a.path)
 	}
-	return errors.New(msg)
+	// %w keeps the cause: the privsep worker asks its parent on EACCES.
+	return fmt.Errorf("%w; %s", err, msg)
 }
 
 // journalError says why the journal cannot be used: not running at all,

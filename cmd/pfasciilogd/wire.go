@@ -20,12 +20,19 @@ import (
 	"github.com/pfasciilogd/pfasciilogd/internal/pidfile"
 	"github.com/pfasciilogd/pfasciilogd/internal/privilege"
 	"github.com/pfasciilogd/pfasciilogd/internal/source"
-	"github.com/pfasciilogd/pfasciilogd/internal/state"
 )
 
 // start opens everything in the order privilege separation needs (pid
 // file, inputs, outputs), gives up root and ambient authority, and runs.
 func start(o *options, log *daemon.Logger, sigs <-chan os.Signal) error {
+	// Detect the jail once, before any sandbox: see jail.Init.
+	if _, err := jail.Init(); err != nil {
+		return err
+	}
+	w, err := privsepWorker(o)
+	if err != nil {
+		return err
+	}
 	var account *privilege.Account
 	if o.user != "" {
 		a, err := lookupUser(o.user)
@@ -33,6 +40,9 @@ func start(o *options, log *daemon.Logger, sigs <-chan os.Signal) error {
 			return err
 		}
 		account = a
+	}
+	if w == nil && wantPrivsep(o, account) {
+		return runParent(o, log, sigs, account)
 	}
 	// Load the time zone now: after the sandbox is entered it could not be.
 	time.Now().In(time.Local).Zone()
@@ -47,22 +57,14 @@ func start(o *options, log *daemon.Logger, sigs <-chan os.Signal) error {
 		defer pid.Remove()
 	}
 
-	var st *state.File
-	resume := map[string]pcapfile.Position{}
-	if o.stateFile != "" {
-		f, err := state.Open(o.stateFile)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if resume, err = f.Load(); err != nil {
-			return err
-		}
-		st = f
+	st, resume, closeState, err := openState(o, w, log)
+	if err != nil {
+		return err
 	}
+	defer closeState()
 
 	devDir := -1
-	srcs, openFailed, err := openSources(o, log, &devDir, resume)
+	srcs, watch, openFailed, err := openSources(o, log, &devDir, resume, w, st)
 	if err != nil {
 		return err
 	}
@@ -91,7 +93,7 @@ func start(o *options, log *daemon.Logger, sigs <-chan os.Signal) error {
 		return err
 	}
 
-	if account != nil {
+	if account != nil && w == nil {
 		if err := privilege.Drop(account); err != nil {
 			outs.sink.Close()
 			return err
@@ -117,6 +119,8 @@ func start(o *options, log *daemon.Logger, sigs <-chan os.Signal) error {
 	if keeper != nil {
 		sigs = keeper.start(sigs)
 	}
+	stopTick := make(chan struct{})
+	go tick(stopTick, st, watch)
 	err = daemon.Run(daemon.Config{
 		Workers:      workers(o),
 		Flood:        flood.Config{MaxPerSource: o.maxPerSource, Window: o.window},
@@ -125,7 +129,7 @@ func start(o *options, log *daemon.Logger, sigs <-chan os.Signal) error {
 		Stats:        stats,
 		Sequential:   !o.follow && len(o.files) > 0,
 		NewFormatter: newFormatter,
-		Sink:         outs.sink,
+		Sink:         st.sink(w.sink(outs.sink)),
 		SinkName:     strings.Join(outs.names, ", "),
 		Log:          log,
 		Signals:      sigs,
@@ -133,9 +137,8 @@ func start(o *options, log *daemon.Logger, sigs <-chan os.Signal) error {
 		Report:       report,
 		Warn:         func(err error) bool { return errors.Is(err, pcapfile.ErrTruncated) },
 	})
-	if st != nil {
-		saveState(st, srcs, log)
-	}
+	close(stopTick)
+	st.saveNow()
 	if keeper != nil {
 		keeper.stop()
 	}
@@ -242,21 +245,6 @@ func missingInputs(files []string) []string {
 	return m
 }
 
-// saveState records how far each followed file was read, for -state.
-func saveState(st *state.File, srcs []source.Source, log *daemon.Logger) {
-	m := map[string]pcapfile.Position{}
-	for _, s := range srcs {
-		if f, ok := s.(*pcapfile.Follower); ok {
-			if pos, ok := f.Position(); ok {
-				m[f.Name()] = pos
-			}
-		}
-	}
-	if err := st.Save(m); err != nil {
-		log.Errorf("%v", err)
-	}
-}
-
 func runningAs(a *privilege.Account) string {
 	if a == nil {
 		return ""
@@ -275,23 +263,18 @@ func names(srcs []source.Source) []string {
 // openSources opens every input. Plain -r files that cannot be opened
 // are reported and counted (failed), and the others are still read; any
 // other failure ends the start.
-func openSources(o *options, log *daemon.Logger, devDir *int, resume map[string]pcapfile.Position) (srcs []source.Source, failed int, err error) {
-	fail := func(err error) ([]source.Source, int, error) {
+func openSources(o *options, log *daemon.Logger, devDir *int, resume map[string]pcapfile.Position, w *worker, st *stateKeeper) (srcs []source.Source, watch *liveWatch, failed int, err error) {
+	fail := func(err error) ([]source.Source, *liveWatch, int, error) {
 		for _, s := range srcs {
 			s.Close()
 		}
-		return nil, 0, err
+		return nil, nil, 0, err
 	}
 	if len(o.files) == 0 {
-		size := o.bufBytes
-		env, err := jail.Detect()
-		if err != nil {
-			return nil, 0, err
+		if err := jail.CheckLive(jail.StartEnv(), true); err != nil {
+			return nil, nil, 0, err
 		}
-		if err := jail.CheckLive(env, true); err != nil {
-			return nil, 0, err
-		}
-		if runtime.GOOS == "freebsd" && !o.noCapsicum {
+		if runtime.GOOS == "freebsd" && !o.noCapsicum && w == nil {
 			// Clone bpf devices through a descriptor of /dev, so that a
 			// destroyed pflog interface can be reopened in capability mode.
 			if fd, err := openDir("/dev"); err == nil {
@@ -299,27 +282,12 @@ func openSources(o *options, log *daemon.Logger, devDir *int, resume map[string]
 				*devDir = fd
 			}
 		}
-		opts := capture.Options{BufferSize: size, ReadTimeout: o.readTimeout}
-		for _, iface := range o.ifaces {
-			l, err := capture.Open(iface, opts)
-			if err != nil {
-				return fail(err)
-			}
-			if advice := capture.ShortBufferAdvice(l.BufferSize()); advice != "" {
-				log.Warnf("%s: %s", iface, advice)
-			}
-			iface := iface
-			srcs = append(srcs, source.NewRetrying(l,
-				func() (source.Source, error) { return capture.Open(iface, opts) },
-				func(msg string, err error) {
-					if err != nil {
-						log.Errorf("%s: %s: %v", iface, msg, err)
-					} else {
-						log.Infof("%s: %s", iface, msg)
-					}
-				}))
+		k, err := kernelFor(o, w)
+		if err != nil {
+			return nil, nil, 0, err
 		}
-		return srcs, 0, nil
+		srcs, watch, err = openLive(o.ifaces, k, log)
+		return srcs, watch, 0, err
 	}
 	for _, path := range o.files {
 		var (
@@ -327,11 +295,14 @@ func openSources(o *options, log *daemon.Logger, devDir *int, resume map[string]
 			err error
 		)
 		if o.follow {
-			opts := pcapfile.FollowOptions{LinkType: pcapfile.LinkTypePFLOG}
+			opts := pcapfile.FollowOptions{LinkType: pcapfile.LinkTypePFLOG, Open: followOpen(w)}
 			if pos, ok := resume[path]; ok {
 				opts.Resume = &pos
 			}
-			s, err = pcapfile.Follow(path, opts)
+			var f *pcapfile.Follower
+			if f, err = pcapfile.Follow(path, opts); err == nil {
+				s = st.track(f)
+			}
 		} else {
 			s, err = checkLinkType(pcapfile.Open(path))
 		}
@@ -346,9 +317,9 @@ func openSources(o *options, log *daemon.Logger, devDir *int, resume map[string]
 		srcs = append(srcs, s)
 	}
 	if len(srcs) == 0 {
-		return nil, failed, errReported
+		return nil, nil, failed, errReported
 	}
-	return srcs, failed, nil
+	return srcs, nil, failed, nil
 }
 
 // checkLinkType accepts only pflog captures.
@@ -556,8 +527,8 @@ func sandbox(o *options, log *daemon.Logger, srcs []source.Source, outs *outputs
 // or one per CPU up to 4. The journal output sends each record as it is
 // formatted, so it keeps one goroutine to keep the journal in order.
 func workers(o *options) int {
-	if o.journal {
-		return 1
+	if o.journal || o.stateFile != "" {
+		return 1 // -state: the position is exact only when one goroutine reads and writes
 	}
 	if o.workers > 0 {
 		return o.workers

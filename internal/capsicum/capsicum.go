@@ -5,7 +5,10 @@
 // change nothing.
 package capsicum
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+)
 
 // ErrUnsupported is returned where Capsicum does not exist.
 var ErrUnsupported = errors.New("capsicum: not supported on this system")
@@ -30,3 +33,23 @@ const (
 	// files inside it (renameat, unlinkat): the status file.
 	Rename
 )
+
+// ulong is C's u_long on FreeBSD, the type of cap_ioctls_limit(2)'s
+// list: as wide as a pointer on every FreeBSD architecture (ILP32 and
+// LP64), so 4 bytes on i386 and armv7, 8 on amd64 and arm64.
+type ulong = uintptr
+
+// ioctlList turns ioctl commands into the array cap_ioctls_limit(2)
+// reads: u_long entries. A list of uint64 would be read as twice as many
+// half-entries on 32-bit FreeBSD. A command that does not fit is an
+// error, not a silent truncation.
+func ioctlList(cmds []uint64) ([]ulong, error) {
+	list := make([]ulong, len(cmds))
+	for i, c := range cmds {
+		if uint64(ulong(c)) != c {
+			return nil, fmt.Errorf("capsicum: ioctl %#x does not fit in u_long", c)
+		}
+		list[i] = ulong(c)
+	}
+	return list, nil
+}

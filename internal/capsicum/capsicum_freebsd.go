@@ -48,8 +48,12 @@ func Limit(fd int, r Rights) error {
 				unix.BIOCSETIF, unix.BIOCGDLT, unix.BIOCSETF, unix.BIOCSDIRECTION,
 				unix.BIOCIMMEDIATE, unix.BIOCSRTIMEOUT, unix.BIOCGBLEN, unix.BIOCLOCK)
 		}
+		list, err := ioctlList(cmds)
+		if err != nil {
+			return err
+		}
 		if _, _, e := unix.Syscall(unix.SYS_CAP_IOCTLS_LIMIT, uintptr(fd),
-			uintptr(unsafe.Pointer(&cmds[0])), uintptr(len(cmds))); e != 0 {
+			uintptr(unsafe.Pointer(&list[0])), uintptr(len(list))); e != 0 {
 			return fmt.Errorf("capsicum: limit ioctls on fd %d: %w", fd, e)
 		}
 	}

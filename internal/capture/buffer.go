@@ -20,8 +20,11 @@ import (
 //		u_short       bh_hdrlen;   // 24: this header plus alignment padding
 //	};
 //
-// The kernel copies only SIZEOF_BPF_HDR = offsetof(bh_hdrlen) + 2 = 26
-// bytes of it, then the captured bytes at bh_hdrlen. bh_hdrlen is
+// catchpacket() zeroes a whole struct bpf_xhdr and copies sizeof(hdr)
+// bytes of it: 32 on 64-bit FreeBSD (26 bytes of fields, then padding to
+// the 8-byte alignment of bt_sec), then the captured bytes at bh_hdrlen.
+// bh_hdrlen itself is computed from SIZEOF_BPF_HDR = offsetof(bh_hdrlen)
+// + 2 = 26 (bpf_hdrlen() in sys/net/bpf.c):
 // BPF_WORDALIGN(26 + link header length) - link header length, so that
 // the network header behind the link header is aligned: for pflog0 (link
 // header PFLOG_HDRLEN = 72 on FreeBSD >= 13.1, 64 before) it is 32 on
@@ -36,7 +39,7 @@ import (
 // offsets; only the unit of the second field differs, which is why Open
 // checks with BIOCGTSTAMP that the kernel took the format.
 const (
-	xhdrLen    = 26 // SIZEOF_BPF_HDR(struct bpf_xhdr)
+	xhdrLen    = 26 // SIZEOF_BPF_HDR(struct bpf_xhdr): the fields, no padding
 	offSec     = 0
 	offFrac    = 8
 	offCaplen  = 16

@@ -19,8 +19,12 @@
 // with an accept-all program of two or four instructions (whole packets,
 // or Options.Snaplen bytes), BIOCSDIRECTION BPF_D_INOUT (pflog's packets
 // never come "in" on pflog0, so BPF_D_IN would see none), BIOCIMMEDIATE
-// off, BIOCSRTIMEOUT, BIOCGBLEN and finally BIOCLOCK, as pflogd does, so
-// the descriptor cannot be reconfigured later.
+// off, BIOCSRTIMEOUT and finally BIOCLOCK, as pflogd does, so the
+// descriptor cannot be reconfigured later. Open is OpenDescriptor (all of
+// that) then FromDescriptor (BIOCGBLEN, BIOCGDLT, the read buffer): with
+// privilege separation the root parent runs the first and hands the
+// locked descriptor to the unprivileged worker, which runs the second, so
+// the worker can attach to no interface the administrator did not name.
 //
 // # Rate, buffers and drops
 //
@@ -52,7 +56,8 @@
 // counters. To lose fewer packets in bursts, raise the buffer size
 // (Options.BufferSize, default 2 MiB); the kernel caps it at the sysctl
 // net.bpf.maxbufsize, 512 KiB by default, and Live.BufferSize reports
-// what it granted (see ShortBufferAdvice). A shorter ReadTimeout lowers
+// what it granted (see Grant.Advice; without -B the daemon asks for
+// no more than net.bpf.maxbufsize, read with KernelMaxBufferSize). A shorter ReadTimeout lowers
 // latency at the cost of more, smaller reads; a longer one changes
 // nothing about drops, since a full buffer is handed over at once.
 package capture

@@ -74,26 +74,72 @@ type Live struct {
 // and an accept-all filter; then it locks the descriptor (BIOCLOCK) as
 // pflogd does. It needs root (or read access to /dev/bpf).
 func Open(iface string, opts Options) (*Live, error) {
+	fd, err := OpenDescriptor(iface, opts)
+	if err != nil {
+		return nil, err
+	}
+	return FromDescriptor(iface, fd, opts)
+}
+
+// OpenDescriptor does Open's work up to BIOCLOCK and returns the bpf
+// descriptor: the privileged parent (internal/privsep) calls it for the
+// unprivileged worker, which wraps the descriptor with FromDescriptor.
+func OpenDescriptor(iface string, opts Options) (int, error) {
 	name := "bpf " + iface
 	if err := checkIface(iface); err != nil {
-		return nil, fmt.Errorf("bpf: %w", err)
+		return -1, fmt.Errorf("bpf: %w", err)
 	}
 	opts, err := opts.withDefaults()
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
+		return -1, fmt.Errorf("%s: %w", name, err)
 	}
 	fd, err := openBPF()
 	if err != nil {
-		return nil, openError(iface, err)
+		return -1, openError(iface, err)
 	}
-	l := &Live{iface: iface, name: name, fd: fd, requested: opts.BufferSize}
+	if err := setup(fd, iface, name, opts); err != nil {
+		unix.Close(fd)
+		return -1, err
+	}
+	return fd, nil
+}
+
+// FromDescriptor makes a Live of a bpf descriptor that OpenDescriptor
+// set up (here or in the privileged parent). opts.BufferSize is what was
+// asked for, for Live.BufferSize. On error fd is closed.
+func FromDescriptor(iface string, fd int, opts Options) (*Live, error) {
+	name := "bpf " + iface
+	opts, err := opts.withDefaults()
+	if err != nil {
+		unix.Close(fd)
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	// read(2) fails with EINVAL unless its size is the buffer size.
+	var blen uint32
+	if err := ioctlPtr(fd, unix.BIOCGBLEN, unsafe.Pointer(&blen)); err != nil {
+		unix.Close(fd)
+		return nil, fmt.Errorf("%s: BIOCGBLEN: %w", name, err)
+	}
+	var dlt uint32
+	if err := ioctlPtr(fd, unix.BIOCGDLT, unsafe.Pointer(&dlt)); err != nil || dlt != DLTPflog {
+		unix.Close(fd)
+		return nil, fmt.Errorf("%s: descriptor is not attached to a pflog interface (BIOCGDLT %d, %v)", name, dlt, err)
+	}
+	l := &Live{iface: iface, name: name, fd: fd, requested: opts.BufferSize, buf: make([]byte, blen)}
 	l.p.Name = name
 	l.p.Align = int(unsafe.Sizeof(uint(0))) // BPF_ALIGNMENT is sizeof(long)
-	if err := l.setup(opts); err != nil {
-		unix.Close(fd)
-		return nil, err
-	}
 	return l, nil
+}
+
+// MaxBufferSize reads the sysctl net.bpf.maxbufsize: the largest buffer
+// BIOCSBLEN grants. The sysctl is global: inside a jail it shows the
+// host's value and only the host can change it.
+func KernelMaxBufferSize() (int, error) {
+	v, err := unix.SysctlUint32("net.bpf.maxbufsize")
+	if err != nil {
+		return 0, fmt.Errorf("sysctl net.bpf.maxbufsize: %w", err)
+	}
+	return int(v), nil
 }
 
 // devDir, when not -1, is a descriptor of /dev through which Open clones
@@ -125,11 +171,8 @@ func (l *Live) Fd() int {
 func openError(iface string, err error) error {
 	switch {
 	case errors.Is(err, unix.ENOENT):
-		env, derr := jail.Detect()
-		if derr == nil {
-			if jerr := jail.CheckLive(env, true); jerr != nil {
-				return fmt.Errorf("bpf %s: open %s: %w", iface, bpfDevice, jerr)
-			}
+		if jerr := jail.CheckLive(jail.StartEnv(), true); jerr != nil {
+			return fmt.Errorf("bpf %s: open %s: %w", iface, bpfDevice, jerr)
 		}
 		return fmt.Errorf("bpf %s: open %s: %w (is bpf(4) in the kernel and /dev/bpf unhidden by devfs rules?)", iface, bpfDevice, err)
 	case errors.Is(err, unix.EACCES), errors.Is(err, unix.EPERM):
@@ -138,41 +181,39 @@ func openError(iface string, err error) error {
 	return fmt.Errorf("bpf %s: open %s: %w", iface, bpfDevice, err)
 }
 
-func (l *Live) setup(opts Options) error {
-	fd := l.fd
+func setup(fd int, iface, name string, opts Options) error {
 	// BIOCSBLEN must come before BIOCSETIF: buffers cannot change once
 	// attached. The kernel clamps the size to net.bpf.maxbufsize and
 	// writes back what it granted.
 	blen := uint32(opts.BufferSize)
 	if err := ioctlPtr(fd, unix.BIOCSBLEN, unsafe.Pointer(&blen)); err != nil {
-		return fmt.Errorf("%s: BIOCSBLEN %d: %w", l.name, opts.BufferSize, err)
+		return fmt.Errorf("%s: BIOCSBLEN %d: %w", name, opts.BufferSize, err)
 	}
 	ts := uint32(unix.BPF_T_NANOTIME)
 	if err := ioctlPtr(fd, unix.BIOCSTSTAMP, unsafe.Pointer(&ts)); err != nil {
-		return fmt.Errorf("%s: BIOCSTSTAMP BPF_T_NANOTIME: %w", l.name, err)
+		return fmt.Errorf("%s: BIOCSTSTAMP BPF_T_NANOTIME: %w", name, err)
 	}
 	if err := ioctlPtr(fd, unix.BIOCGTSTAMP, unsafe.Pointer(&ts)); err != nil {
-		return fmt.Errorf("%s: BIOCGTSTAMP: %w", l.name, err)
+		return fmt.Errorf("%s: BIOCGTSTAMP: %w", name, err)
 	}
 	if ts != unix.BPF_T_NANOTIME {
-		return fmt.Errorf("%s: kernel uses time stamp type %#x, not BPF_T_NANOTIME", l.name, ts)
+		return fmt.Errorf("%s: kernel uses time stamp type %#x, not BPF_T_NANOTIME", name, ts)
 	}
 
 	var ifr ifreq
-	copy(ifr.Name[:], l.iface)
+	copy(ifr.Name[:], iface)
 	if err := ioctlPtr(fd, unix.BIOCSETIF, unsafe.Pointer(&ifr)); err != nil {
 		if errors.Is(err, unix.ENXIO) {
-			env, _ := jail.Detect()
-			return fmt.Errorf("%s: BIOCSETIF: %w: %s", l.name, err, ifaceMissingAdvice(l.iface, env.Jailed))
+			return fmt.Errorf("%s: BIOCSETIF: %w: %s", name, err, ifaceMissingAdvice(iface, jail.StartEnv().Jailed))
 		}
-		return fmt.Errorf("%s: BIOCSETIF: %w", l.name, err)
+		return fmt.Errorf("%s: BIOCSETIF: %w", name, err)
 	}
 	var dlt uint32
 	if err := ioctlPtr(fd, unix.BIOCGDLT, unsafe.Pointer(&dlt)); err != nil {
-		return fmt.Errorf("%s: BIOCGDLT: %w", l.name, err)
+		return fmt.Errorf("%s: BIOCGDLT: %w", name, err)
 	}
 	if dlt != DLTPflog {
-		return fmt.Errorf("%s: data link type is %d, not DLT_PFLOG (%d): %s is not a pflog(4) interface", l.name, dlt, DLTPflog, l.iface)
+		return fmt.Errorf("%s: data link type is %d, not DLT_PFLOG (%d): %s is not a pflog(4) interface", name, dlt, DLTPflog, iface)
 	}
 
 	// The filter goes in after BIOCSETIF so that it moves the descriptor
@@ -180,30 +221,25 @@ func (l *Live) setup(opts Options) error {
 	f := acceptFilter(opts.Snaplen)
 	prog := unix.BpfProgram{Len: uint32(len(f)), Insns: (*unix.BpfInsn)(unsafe.Pointer(&f[0]))}
 	if err := ioctlPtr(fd, unix.BIOCSETF, unsafe.Pointer(&prog)); err != nil {
-		return fmt.Errorf("%s: BIOCSETF: %w", l.name, err)
+		return fmt.Errorf("%s: BIOCSETF: %w", name, err)
 	}
 	dir := uint32(bpfDInOut)
 	if err := ioctlPtr(fd, unix.BIOCSDIRECTION, unsafe.Pointer(&dir)); err != nil {
-		return fmt.Errorf("%s: BIOCSDIRECTION BPF_D_INOUT: %w", l.name, err)
+		return fmt.Errorf("%s: BIOCSDIRECTION BPF_D_INOUT: %w", name, err)
 	}
 	// Immediate mode off: read(2) returns when a buffer fills or the
 	// read timeout passes, so records arrive in batches.
 	var imm uint32
 	if err := ioctlPtr(fd, unix.BIOCIMMEDIATE, unsafe.Pointer(&imm)); err != nil {
-		return fmt.Errorf("%s: BIOCIMMEDIATE 0: %w", l.name, err)
+		return fmt.Errorf("%s: BIOCIMMEDIATE 0: %w", name, err)
 	}
 	tv := unix.NsecToTimeval(opts.ReadTimeout.Nanoseconds())
 	if err := ioctlPtr(fd, unix.BIOCSRTIMEOUT, unsafe.Pointer(&tv)); err != nil {
-		return fmt.Errorf("%s: BIOCSRTIMEOUT %v: %w", l.name, opts.ReadTimeout, err)
-	}
-	// read(2) fails with EINVAL unless its size is the buffer size.
-	if err := ioctlPtr(fd, unix.BIOCGBLEN, unsafe.Pointer(&blen)); err != nil {
-		return fmt.Errorf("%s: BIOCGBLEN: %w", l.name, err)
+		return fmt.Errorf("%s: BIOCSRTIMEOUT %v: %w", name, opts.ReadTimeout, err)
 	}
 	if err := ioctlPtr(fd, unix.BIOCLOCK, nil); err != nil {
-		return fmt.Errorf("%s: BIOCLOCK: %w", l.name, err)
+		return fmt.Errorf("%s: BIOCLOCK: %w", name, err)
 	}
-	l.buf = make([]byte, blen)
 	return nil
 }
 
@@ -219,9 +255,9 @@ func ioctlPtr(fd int, req uint, arg unsafe.Pointer) error {
 // Name returns the interface name, e.g. "pflog0".
 func (l *Live) Name() string { return l.iface }
 
-// BufferSize returns the kernel buffer size granted and the one asked
-// for; see ShortBufferAdvice.
-func (l *Live) BufferSize() (granted, requested int) { return len(l.buf), l.requested }
+// BufferSize returns the kernel buffer size asked for and the one
+// granted; see Grant.Advice.
+func (l *Live) BufferSize() Grant { return Grant{Requested: l.requested, Granted: len(l.buf)} }
 
 // Pending reports whether records of the last read are left.
 func (l *Live) Pending() bool { return l.p.Pending() }

@@ -52,8 +52,8 @@ func TestLiveCloseUnblocks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	granted, requested := l.BufferSize()
-	t.Logf("buffer %d of %d bytes; %s", granted, requested, ShortBufferAdvice(requested, granted))
+	g := l.BufferSize()
+	t.Logf("buffer %d of %d bytes; %s", g.Granted, g.Requested, g.Advice(AdviceContext{Iface: "pflog0", Explicit: true}))
 	if _, err := l.Stats(); err != nil {
 		t.Fatal(err)
 	}

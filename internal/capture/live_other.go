@@ -25,7 +25,20 @@ func Open(iface string, opts Options) (*Live, error) {
 func (l *Live) Name() string { return l.iface }
 
 // BufferSize returns zeros.
-func (l *Live) BufferSize() (granted, requested int) { return 0, 0 }
+func (l *Live) BufferSize() Grant { return Grant{} }
+
+// OpenDescriptor fails outside FreeBSD.
+func OpenDescriptor(iface string, opts Options) (int, error) {
+	return -1, fmt.Errorf("bpf %s: %w", iface, ErrUnsupported)
+}
+
+// FromDescriptor fails outside FreeBSD.
+func FromDescriptor(iface string, fd int, opts Options) (*Live, error) {
+	return nil, fmt.Errorf("bpf %s: %w", iface, ErrUnsupported)
+}
+
+// KernelMaxBufferSize fails outside FreeBSD.
+func KernelMaxBufferSize() (int, error) { return 0, ErrUnsupported }
 
 // Pending returns false.
 func (l *Live) Pending() bool { return false }

@@ -9,9 +9,10 @@ import (
 
 // Defaults and limits for Options.
 const (
-	// DefaultBufferSize is the kernel buffer asked for with BIOCSBLEN.
-	// The kernel grants at most net.bpf.maxbufsize (512 KiB unless
-	// raised); Live.BufferSize reports what it granted.
+	// DefaultBufferSize is the kernel buffer asked for with BIOCSBLEN
+	// when -B is not given, capped at net.bpf.maxbufsize (512 KiB unless
+	// raised; see BufferSizeFor); Live.BufferSize reports what the
+	// kernel granted.
 	DefaultBufferSize = 2 << 20
 	MinBufferSize     = 64 << 10
 	MaxBufferSize     = 256 << 20
@@ -107,13 +108,85 @@ func ifaceMissingAdvice(iface string, jailed bool) string {
 	return b.String()
 }
 
-// ShortBufferAdvice returns "" when the kernel granted the buffer size
-// asked for, else a sentence for the log saying how to raise the limit.
-func ShortBufferAdvice(requested, granted int) string {
-	if granted >= requested {
+// Grant is the kernel buffer a descriptor asked for and the one
+// BIOCSBLEN granted (the kernel caps it at net.bpf.maxbufsize).
+type Grant struct {
+	Requested int
+	Granted   int
+}
+
+// AdviceContext is what Grant.Advice needs besides the grant.
+type AdviceContext struct {
+	// Iface names the interface, e.g. "pflog0".
+	Iface string
+	// Explicit is set when the administrator chose the size (-B).
+	Explicit bool
+	// KernelMax is net.bpf.maxbufsize, 0 when unknown.
+	KernelMax int
+	// Dropped is how many packets the kernel dropped for the descriptor.
+	Dropped uint64
+	// Jailed: the sysctl is global, only the host can change it.
+	Jailed bool
+}
+
+// BufferSizeFor is the size to ask for: the one given with -B
+// (explicit), else the default capped at what the kernel allows
+// (kernelMax, 0 when unknown), so that a default start asks for no more
+// than it can get and has nothing to warn about.
+func BufferSizeFor(size int, explicit bool, kernelMax int) int {
+	if explicit {
+		return size
+	}
+	if size == 0 {
+		size = DefaultBufferSize
+	}
+	if kernelMax > 0 && size > kernelMax {
+		size = max(kernelMax, MinBufferSize)
+	}
+	return size
+}
+
+// Advice returns "" or a sentence for the log on how to get a larger
+// buffer. It speaks only when the administrator asked for a size the
+// kernel did not grant, or when packets were dropped; inside a jail it
+// says to change the sysctl on the host, since jails cannot.
+func (g Grant) Advice(c AdviceContext) string {
+	short := c.Explicit && g.Granted < g.Requested
+	if !short && c.Dropped == 0 {
 		return ""
 	}
-	return fmt.Sprintf("the kernel granted a bpf buffer of %d bytes instead of %d: raise the limit with sysctl net.bpf.maxbufsize=%d (and in /etc/sysctl.conf) to absorb longer bursts", granted, requested, requested)
+	want := g.Requested
+	if c.Dropped > 0 && !short {
+		want = min(max(2*g.Granted, DefaultBufferSize), MaxBufferSize)
+	}
+	var b strings.Builder
+	switch {
+	case c.Dropped > 0 && short:
+		fmt.Fprintf(&b, "%s: the kernel dropped %d packets because the bpf buffer of %d bytes filled (it granted %d of the %d asked for with -B)", c.Iface, c.Dropped, g.Granted, g.Granted, g.Requested)
+	case short:
+		fmt.Fprintf(&b, "%s: the kernel granted a bpf buffer of %d bytes instead of the %d asked for with -B", c.Iface, g.Granted, g.Requested)
+	default:
+		fmt.Fprintf(&b, "%s: the kernel dropped %d packets because the bpf buffer of %d bytes filled", c.Iface, c.Dropped, g.Granted)
+	}
+	limit := "net.bpf.maxbufsize"
+	if c.KernelMax > 0 {
+		limit = fmt.Sprintf("net.bpf.maxbufsize (%d)", c.KernelMax)
+	}
+	switch {
+	case !short && c.KernelMax > 0 && g.Granted < c.KernelMax:
+		fmt.Fprintf(&b, "; raise -B up to %s", limit)
+		if c.Jailed {
+			b.WriteString(" (that limit is global: only the host can raise it)")
+		}
+	case c.Jailed:
+		fmt.Fprintf(&b, "; the limit is %s, a global sysctl that a jail cannot change: on the host run sysctl net.bpf.maxbufsize=%d, add net.bpf.maxbufsize=%d to the host's /etc/sysctl.conf, then restart pfasciilogd in the jail", limit, want, want)
+	default:
+		fmt.Fprintf(&b, "; the limit is %s: raise it with sysctl net.bpf.maxbufsize=%d (and net.bpf.maxbufsize=%d in /etc/sysctl.conf), then restart pfasciilogd", limit, want, want)
+		if !c.Explicit {
+			fmt.Fprintf(&b, " with -B %d", want)
+		}
+	}
+	return b.String()
 }
 
 // widen turns a 32-bit kernel counter that may wrap into a 64-bit one.

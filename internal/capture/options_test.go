@@ -83,13 +83,60 @@ func TestIfaceMissingAdvice(t *testing.T) {
 	}
 }
 
-func TestShortBufferAdvice(t *testing.T) {
-	if s := ShortBufferAdvice(2<<20, 2<<20); s != "" {
-		t.Errorf("granted all: %q", s)
+// TestBufferAdvice: point 7 of issue 10. A default start asks for what
+// the kernel allows and says nothing; -B beyond the limit or drops give
+// advice naming the right numbers, and in a jail the advice is for the
+// host.
+func TestBufferAdvice(t *testing.T) {
+	const stock = 512 << 10
+	if got := BufferSizeFor(DefaultBufferSize, false, stock); got != stock {
+		t.Errorf("default with maxbufsize 512k asks for %d", got)
 	}
-	s := ShortBufferAdvice(2<<20, 512<<10)
-	if !strings.Contains(s, "sysctl net.bpf.maxbufsize=2097152") || !strings.Contains(s, "524288") {
-		t.Errorf("advice %q", s)
+	if got := BufferSizeFor(DefaultBufferSize, false, 0); got != DefaultBufferSize {
+		t.Errorf("default, limit unknown: %d", got)
+	}
+	if got := BufferSizeFor(DefaultBufferSize, false, 16<<20); got != DefaultBufferSize {
+		t.Errorf("default under a large limit: %d", got)
+	}
+	if got := BufferSizeFor(8<<20, true, stock); got != 8<<20 {
+		t.Errorf("-B 8m asks for %d", got)
+	}
+	for _, c := range []struct {
+		name string
+		g    Grant
+		ctx  AdviceContext
+		want []string // nil: no advice
+		not  []string
+	}{
+		{"default start, granted what the kernel allows", Grant{stock, stock}, AdviceContext{KernelMax: stock}, nil, nil},
+		{"default start, kernel granted less (no -B)", Grant{2 << 20, stock}, AdviceContext{KernelMax: stock}, nil, nil},
+		{"-B granted", Grant{4 << 20, 4 << 20}, AdviceContext{Explicit: true, KernelMax: 8 << 20}, nil, nil},
+		{"-B beyond the limit", Grant{2 << 20, stock}, AdviceContext{Iface: "pflog0", Explicit: true, KernelMax: stock},
+			[]string{"pflog0", "granted a bpf buffer of 524288 bytes instead of the 2097152 asked for with -B", "sysctl net.bpf.maxbufsize=2097152", "/etc/sysctl.conf"}, []string{"host"}},
+		{"-B beyond the limit in a VNET jail", Grant{2 << 20, stock}, AdviceContext{Iface: "pflog0", Explicit: true, KernelMax: stock, Jailed: true},
+			[]string{"on the host run sysctl net.bpf.maxbufsize=2097152", "host's /etc/sysctl.conf", "cannot change"}, nil},
+		{"drops at the limit", Grant{stock, stock}, AdviceContext{Iface: "pflog0", KernelMax: stock, Dropped: 17},
+			[]string{"dropped 17 packets", "sysctl net.bpf.maxbufsize=2097152", "-B 2097152"}, nil},
+		{"drops below the limit", Grant{stock, stock}, AdviceContext{Iface: "pflog0", KernelMax: 8 << 20, Dropped: 3},
+			[]string{"dropped 3 packets", "raise -B up to net.bpf.maxbufsize (8388608)"}, []string{"sysctl net.bpf.maxbufsize="}},
+		{"drops in a jail at the limit", Grant{stock, stock}, AdviceContext{Iface: "pflog0", KernelMax: stock, Dropped: 3, Jailed: true},
+			[]string{"on the host run sysctl"}, nil},
+	} {
+		got := c.g.Advice(c.ctx)
+		if (got == "") != (c.want == nil) {
+			t.Errorf("%s: advice %q", c.name, got)
+			continue
+		}
+		for _, w := range c.want {
+			if !strings.Contains(got, w) {
+				t.Errorf("%s: %q lacks %q", c.name, got, w)
+			}
+		}
+		for _, w := range c.not {
+			if strings.Contains(got, w) {
+				t.Errorf("%s: %q has %q", c.name, got, w)
+			}
+		}
 	}
 }
 

@@ -2,8 +2,9 @@
 // does, whether live capture from a pflog interface can work there. When
 // it cannot, it says what the administrator can do instead.
 //
-// The daemon calls Detect once at start-up, before it drops privileges,
-// and, when it is to capture live (-i), passes the result to CheckLive; a
+// The daemon calls Init once at start-up, before it drops privileges or
+// enters Capsicum, and keeps the result (StartEnv). When it is to
+// capture live (-i), it passes the result to CheckLive; a
 // non-nil error is fatal and its text is the advice to log. capture.Open
 // also consults it to explain a missing /dev/bpf or pflog interface.
 //
@@ -16,7 +17,10 @@
 // hidden until the administrator adds a ruleset that unhides it.
 package jail
 
-import "strings"
+import (
+	"strings"
+	"sync"
+)
 
 // Env is what Detect found out.
 type Env struct {
@@ -47,8 +51,14 @@ type Error struct {
 func (e *Error) Error() string { return e.Reason + ": " + e.Advice }
 
 // BPFRuleset is the devfs.rules(5) ruleset CheckLive suggests for VNET
-// jails; the number only has to be unused in /etc/devfs.rules.
-const BPFRuleset = "[devfsrules_jail_vnet_bpf=10] add include $devfsrules_jail_vnet; add path 'bpf*' unhide"
+// jails, one line per line of the file (rc.d/devfs reads devfs.rules line
+// by line: a header and its rules joined on one line are not a ruleset);
+// the number only has to be unused in /etc/devfs.rules.
+var BPFRuleset = []string{
+	"[devfsrules_jail_vnet_bpf=10]",
+	"add include $devfsrules_jail_vnet",
+	"add path 'bpf*' unhide",
+}
 
 // CheckLive returns nil when live capture (wantLive) can be attempted in
 // env, else an *Error with advice. It returns nil when wantLive is false
@@ -70,6 +80,43 @@ func CheckLive(env Env, wantLive bool) error {
 	}
 	return &Error{
 		Reason: "live capture in this VNET jail needs /dev/bpf, which the default devfs ruleset devfsrules_jail_vnet hides",
-		Advice: "on the host, add the ruleset " + BPFRuleset + " to /etc/devfs.rules, run service devfs restart, set devfs_ruleset = 10; for the jail in jail.conf and restart the jail",
+		Advice: "on the host, add these lines to /etc/devfs.rules:\n\t" + strings.Join(BPFRuleset, "\n\t") +
+			"\nthen run service devfs restart, set devfs_ruleset = 10; for the jail in jail.conf and restart the jail",
 	}
+}
+
+// detect is Detect; tests replace it.
+var detect = Detect
+
+var (
+	startMu  sync.Mutex
+	startEnv Env
+	started  bool
+)
+
+// Init runs Detect once, at start-up, and keeps the result for StartEnv.
+// Call it before entering Capsicum capability mode: there the
+// security.jail sysctls cannot be read and os.Stat fails, so a detection
+// on a later error path would take a jail for the host and give host
+// advice. Calling it again returns the kept result.
+func Init() (Env, error) {
+	startMu.Lock()
+	defer startMu.Unlock()
+	if started {
+		return startEnv, nil
+	}
+	env, err := detect()
+	if err != nil {
+		return env, err
+	}
+	startEnv, started = env, true
+	return env, nil
+}
+
+// StartEnv returns what Init found; before Init (or when it failed) it
+// returns the zero Env, "not jailed".
+func StartEnv() Env {
+	startMu.Lock()
+	defer startMu.Unlock()
+	return startEnv
 }

@@ -38,7 +38,22 @@ func TestCheckLive(t *testing.T) {
 				t.Errorf("%+v: %q lacks %q", c.env, err, w)
 			}
 		}
-		if strings.Contains(err.Error(), "\n") {
+		if c.env.VNET {
+			// rc.d/devfs reads devfs.rules line by line: every line of
+			// the ruleset on a line of its own, nothing else on it.
+			lines := strings.Split(err.Error(), "\n")
+			for _, rule := range BPFRuleset {
+				found := false
+				for _, l := range lines {
+					if strings.TrimSpace(l) == rule {
+						found = true
+					}
+				}
+				if !found {
+					t.Errorf("%+v: no line that is exactly %q in %q", c.env, rule, err)
+				}
+			}
+		} else if strings.Contains(err.Error(), "\n") {
 			t.Errorf("%+v: multi-line message %q", c.env, err)
 		}
 	}
@@ -65,5 +80,27 @@ func TestDetect(t *testing.T) {
 	t.Logf("Detect: %s (%+v)", env, env)
 	if runtime.GOOS != "freebsd" && env != (Env{}) {
 		t.Errorf("outside FreeBSD Detect = %+v, want not jailed", env)
+	}
+}
+
+// TestInitDetectsOnce: the environment is detected once at start-up and
+// kept; later callers (error paths in capability mode, where detection
+// fails) get the kept result, not a new detection.
+func TestInitDetectsOnce(t *testing.T) {
+	calls := 0
+	detect = func() (Env, error) { calls++; return Env{Jailed: true, VNET: true}, nil }
+	defer func() { detect = Detect; started = false; startEnv = Env{} }()
+	if env, err := Init(); err != nil || !env.VNET {
+		t.Fatalf("Init = %+v, %v", env, err)
+	}
+	detect = func() (Env, error) { calls++; return Env{}, nil } // "capability mode"
+	for i := 0; i < 3; i++ {
+		Init()
+		if env := StartEnv(); !env.VNET || !env.Jailed {
+			t.Fatalf("StartEnv = %+v after Init, want the start-up VNET jail", env)
+		}
+	}
+	if calls != 1 {
+		t.Fatalf("Detect ran %d times, want once", calls)
 	}
 }

@@ -40,6 +40,12 @@ type FollowOptions struct {
 	// replaces it later with another link type is skipped with a
 	// *source.SkipError and the Follower waits for the next file.
 	LinkType uint32
+	// Open opens the path for reading; nil means os.Open. An unprivileged
+	// daemon passes a function that asks its privileged parent, since
+	// pflogd's file and the one newsyslog creates in its place are
+	// root 0600 (see internal/privsep). A missing file must be reported
+	// as an error matching os.ErrNotExist.
+	Open func(path string) (*os.File, error)
 }
 
 // Follower reads a pcap (or pcapng) file that another program (pflogd)
@@ -163,7 +169,11 @@ func (f *Follower) emit(ev string) {
 
 // open opens the path; ok is false when it does not exist.
 func (f *Follower) open() (ok bool, err error) {
-	fh, err := os.Open(f.path)
+	open := f.opts.Open
+	if open == nil {
+		open = os.Open
+	}
+	fh, err := open(f.path)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
 			return false, nil

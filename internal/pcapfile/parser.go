@@ -95,6 +95,7 @@ type parser struct {
 
 	skipping   bool // scanning for the next good record
 	skipOff    int64
+	jump       int64 // when > 0: try a record at skipOff+jump first
 	skipReason string
 
 	ifaces   []ngIface
@@ -116,7 +117,7 @@ func (p *parser) reset() {
 	p.haveHdr, p.format, p.big, p.nano = false, fmtUnknown, false, false
 	p.snaplen, p.linkType, p.limit = 0, 0, 0
 	p.prevSec, p.havePrev = 0, false
-	p.skipping, p.skipOff, p.skipReason = false, 0, ""
+	p.skipping, p.skipOff, p.skipReason, p.jump = false, 0, "", 0
 	p.ifaces = p.ifaces[:0]
 	p.inHeader = false
 }
@@ -284,11 +285,17 @@ func (p *parser) next(pkt *source.Packet) error {
 		case vCorrupt:
 			p.startSkip()
 		case vTrunc:
-			// A corrupt caplen that points past the end looks like a
-			// cut record; if good records follow, it was corruption.
-			if p.w-p.r >= 32 && p.findCandidate(p.r+1) {
-				p.startSkip()
-				continue
+			// The input ends inside the record. If its header is valid,
+			// the file was cut (pflogd stopped mid-write): the body is
+			// packet bytes an attacker may have chosen, with forged
+			// records inside, so it is never searched for records. Only
+			// a suspicious header (caplen above the snaplen, time far
+			// back) may be corruption with good records behind it.
+			if p.w-p.r >= 32 {
+				if _, soft, ok := p.hdrOK(p.buf[p.r:p.w]); ok && soft && p.findCandidate(p.r+1) {
+					p.startSkip()
+					continue
+				}
 			}
 			what := "record"
 			if n == 16 {
@@ -390,6 +397,17 @@ func (p *parser) startSkip() {
 		} else {
 			p.skipReason = "corrupt record header"
 		}
+		// When the damaged header's length may still be right, first
+		// try the record after it (scan): if the damage was elsewhere
+		// (a time stamp), the record is skipped whole rather than its
+		// body searched, which is packet bytes an attacker may have
+		// filled with forged records.
+		p.jump = 0
+		if len(b) >= 16 {
+			if cl := p.u32(b[8:]); cl <= p.limit {
+				p.jump = 16 + int64(cl)
+			}
+		}
 	}
 	p.r++
 }
@@ -409,29 +427,64 @@ const (
 
 // candidate judges whether a record (block) starts at buf[i]; for cMore
 // need is the bytes needed from i.
+//
+// After corrupt input, a classic pcap record is believed only when
+// confirmChain headers in a row chain up (each record ends where the next
+// plausible header starts) with time stamps that go forward as pflogd
+// writes them (see chainSane), or when a shorter chain of at least two
+// ends exactly at the end of the input. One plausible header is easy to
+// find by chance, or to plant, in packet payload; a chain of them, in
+// time order, is not found by chance.
 func (p *parser) candidate(i int) (need int, c int) {
 	if p.format == fmtNG {
 		return p.ngCandidate(i)
 	}
 	b := p.buf[i:p.w]
-	if len(b) < 16 {
-		return 16, cMore
-	}
-	cl, sec, ok := p.plausible(b, p.prevSec, p.havePrev)
-	if !ok {
-		return 0, cNo
-	}
-	n := 16 + cl
-	if len(b) >= n+16 {
-		if _, _, ok := p.plausible(b[n:], sec, true); ok {
-			return 0, cYes
+	prev, havePrev := p.prevSec, p.havePrev
+	off := 0
+	for k := 0; k < confirmChain; k++ {
+		if len(b)-off < 16 {
+			switch {
+			case p.final && len(b) == off && k >= 2:
+				return 0, cYes
+			case p.final:
+				return 0, cNo
+			}
+			return off + 16, cMore
 		}
-		return 0, cNo
+		cl, sec, ok := p.plausible(b[off:], prev, havePrev)
+		if !ok || k > 0 && !chainSane(prev, sec) {
+			return 0, cNo
+		}
+		n := 16 + cl
+		if len(b) < off+n {
+			if p.final {
+				return 0, cNo
+			}
+			if off+n+16 > maxBuf {
+				// A chain of huge records cannot be buffered whole;
+				// two confirmed headers have to do.
+				if k >= 2 {
+					return 0, cYes
+				}
+				return 0, cNo
+			}
+			return off + n + 16, cMore
+		}
+		off += n
+		prev, havePrev = sec, true
 	}
-	if len(b) == n && p.final {
-		return 0, cYes
-	}
-	return n + 16, cMore
+	return 0, cYes
+}
+
+// confirmChain is how many chained headers confirm a resync.
+const confirmChain = 4
+
+// chainSane: in a chain of records confirming a resync, a record is at
+// most a minute older than the one before it (pflogd writes them in the
+// order the kernel stamped them) and at most a day newer.
+func chainSane(prev, sec int64) bool {
+	return sec >= prev-60 && sec <= prev+backDay
 }
 
 // findCandidate reports whether a record starts anywhere in buf[from:w]
@@ -448,6 +501,24 @@ func (p *parser) findCandidate(from int) bool {
 // scan moves p.r forward to the next good record; it returns the
 // *source.SkipError for the bytes it skipped, or errMore.
 func (p *parser) scan() error {
+	if p.jump > 0 {
+		idx := int(p.skipOff + p.jump - p.base)
+		need, c := 0, cNo
+		if idx <= p.w {
+			need, c = p.candidate(idx)
+		} else if !p.final {
+			need, c = 16, cMore
+		}
+		switch {
+		case c == cYes:
+			p.jump = 0
+			p.r = idx
+			return p.skipDone()
+		case c == cMore && !p.final && idx-p.r+need <= maxBuf:
+			return p.more(idx - p.r + need)
+		}
+		p.jump = 0 // not a record there: search byte by byte
+	}
 	for p.r < p.w {
 		need, c := p.candidate(p.r)
 		switch {
