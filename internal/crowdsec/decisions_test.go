@@ -1,0 +1,84 @@
+package crowdsec
+
+import (
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+)
+
+// shipped maps the shipped parser and scenarios to where an administrator
+// installs them below crowdsec's configuration directory.
+var shipped = map[string]string{
+	"parsers/s01-parse/pfasciilogd-logs.yaml": filepath.Join(examples, "parsers", "s01-parse", "pfasciilogd-logs.yaml"),
+	"scenarios/pfasciilogd-scan.yaml":         filepath.Join(examples, "scenarios", "pfasciilogd-scan.yaml"),
+	"scenarios/pfasciilogd-scan-range.yaml":   filepath.Join(examples, "scenarios", "pfasciilogd-scan-range.yaml"),
+}
+
+// decisionHubItems are the stock items the shipped files need: syslog-logs
+// (whose file also holds non-syslog, for the daemon's own log file) and
+// dateparse-enrich, so that alerts carry the log's own times.
+var decisionHubItems = []string{"parsers/crowdsecurity/syslog-logs", "parsers/crowdsecurity/dateparse-enrich"}
+
+// TestCrowdSecDecisions: the labelled scenario's log, replayed by the
+// real crowdsec with the shipped parser and scenarios into a private
+// local API, gives exactly one ban per scanner — scope Ip for an
+// address, scope Range for the rotating /64 — and nothing for anyone
+// else, each alert at the time of its decision line. Once from the
+// daemon's log file (label type pfasciilogd, as acquis.d/pfasciilogd.yaml
+// sets it) and once from the same lines as syslogd writes them (type
+// syslog).
+func TestCrowdSecDecisions(t *testing.T) {
+	actors := decisionScenario()
+	// Recent times: the local API's bans last 4h from the alert's time,
+	// and only active decisions count.
+	start := time.Now().UTC().Add(-20 * time.Minute).Truncate(time.Second)
+	log := daemonLog(t, actors, start)
+	var want []string
+	wantAt := map[string]time.Time{}
+	for _, d := range stubDecisions(actors, start) {
+		key := "Ip:" + d.source + " ban pfasciilogd/scan"
+		if strings.Contains(d.source, "/") {
+			key = "Range:" + d.source + " ban pfasciilogd/scan-range"
+		}
+		want = append(want, key)
+		wantAt[key] = d.at
+	}
+	sort.Strings(want)
+	if len(want) != 5 {
+		t.Fatalf("the labelled scenario has %d scanners, want 5: %v", len(want), want)
+	}
+
+	for _, c := range []struct {
+		name, typ string
+		path      func() string
+		precision time.Duration
+	}{
+		{"log file", "pfasciilogd", func() string { return log }, time.Microsecond},
+		{"syslog", "syslog", func() string { return syslogLog(t, log) }, time.Second},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			cs := newCrowdSec(t, decisionHubItems, shipped)
+			out := cs.replay(c.path(), c.typ)
+			got, alerts := cs.decisions()
+			if strings.Join(got, "\n") != strings.Join(want, "\n") {
+				t.Fatalf("decisions in the local API\n  %s\nwant exactly\n  %s\nagent output:\n%s",
+					strings.Join(got, "\n  "), strings.Join(want, "\n  "), out)
+			}
+			t.Logf("decisions:\n  %s", strings.Join(got, "\n  "))
+			// dateparse-enrich: the alert is at the decision line's time,
+			// not at the time of the replay.
+			for _, a := range alerts {
+				key := a.Source.Scope + ":" + a.Source.Value + " ban " + a.Scenario
+				at, err := crowdsecTime(a.StartAt)
+				if err != nil {
+					t.Fatalf("alert %s: start_at %q: %v", key, a.StartAt, err)
+				}
+				if w := wantAt[key].Truncate(c.precision); !at.Equal(w) {
+					t.Errorf("alert %s starts at %v, want the decision line's time %v", key, at, w)
+				}
+			}
+		})
+	}
+}
