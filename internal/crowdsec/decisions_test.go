@@ -1,6 +1,7 @@
 package crowdsec
 
 import (
+	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -81,4 +82,51 @@ func TestCrowdSecDecisions(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestCrowdSecFollowsDaemonLog: the shipped acquisition as an
+// administrator installs it (only the path changed), with the agent in
+// its normal, following mode. The log appears after the agent started, as
+// on the daemon's first start; every scanner is banned, nobody else. A
+// last decision line (a sentinel source) marks the end of the log.
+func TestCrowdSecFollowsDaemonLog(t *testing.T) {
+	actors := decisionScenario()
+	start := time.Now().UTC().Add(-20 * time.Minute).Truncate(time.Second)
+	lines := readFile(t, daemonLog(t, actors, start))
+	ds := stubDecisions(actors, start)
+	sentinel := decision{at: ds[len(ds)-1].at.Add(time.Second), source: "198.51.100.254",
+		protos: map[string]int{"udp": 9}, dur: 30 * time.Second, window: "fast", rule: 7, iface: "vtnet0"}
+	lines += sentinel.text() + "\n"
+	want := []string{"Ip:" + sentinel.source + " ban pfasciilogd/scan"}
+	for _, d := range ds {
+		if strings.Contains(d.source, "/") {
+			want = append(want, "Range:"+d.source+" ban pfasciilogd/scan-range")
+		} else {
+			want = append(want, "Ip:"+d.source+" ban pfasciilogd/scan")
+		}
+	}
+	sort.Strings(want)
+
+	dir := t.TempDir()
+	logPath := filepath.Join(dir, "pf.log")
+	acquis := readFile(t, filepath.Join(examples, "acquis.d", "pfasciilogd.yaml"))
+	const shippedPath = "\n  - /var/log/pf.log\n"
+	if strings.Count(acquis, shippedPath) != 1 {
+		t.Fatalf("acquis.d/pfasciilogd.yaml does not name /var/log/pf.log exactly once:\n%s", acquis)
+	}
+	acquisCopy := filepath.Join(t.TempDir(), "pfasciilogd.yaml")
+	writeFile(t, acquisCopy, strings.Replace(acquis, shippedPath, "\n  - "+logPath+"\n", 1))
+	local := map[string]string{"acquis.d/pfasciilogd.yaml": acquisCopy}
+	for k, v := range shipped {
+		local[k] = v
+	}
+
+	cs := newCrowdSec(t, decisionHubItems, local)
+	cs.startAgent()
+	// Written aside and renamed into place: the agent sees one new file.
+	tmp := filepath.Join(dir, ".pf.log.new")
+	writeFile(t, tmp, lines)
+	must(t, os.Rename(tmp, logPath))
+	got := cs.waitDecisions(want)
+	t.Logf("decisions:\n  %s", strings.Join(got, "\n  "))
 }

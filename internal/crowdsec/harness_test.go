@@ -127,6 +127,7 @@ config_paths:
   plugin_dir: /usr/lib/crowdsec/plugins/
 crowdsec_service:
   acquisition_path: %[1]s/etc/acquis.yaml
+  acquisition_dir: %[1]s/etc/acquis.d
   parser_routines: 1
 cscli:
   output: json
@@ -251,6 +252,76 @@ func (c *crowdSec) replay(path, typ string) string {
 		t.Fatalf("crowdsec replay of %s ended without finishing acquisition:\n%s", path, out)
 	}
 	return string(out)
+}
+
+// startAgent runs the agent in its normal, following mode (crowdsec
+// -no-api -no-capi: the sources of acquis.d, alerts to the local API), as
+// on a firewall whose LAPI runs elsewhere, and waits until it has set up
+// its sources. It is stopped when the test ends.
+func (c *crowdSec) startAgent() {
+	t := c.t
+	t.Helper()
+	logPath := filepath.Join(c.dir, "agent.log")
+	logf, err := os.Create(logPath)
+	must(t, err)
+	cmd := exec.Command(c.crowdsec, "-c", c.config, "-no-api", "-no-capi")
+	cmd.Env = env()
+	cmd.Stdout, cmd.Stderr = logf, logf
+	must(t, cmd.Start())
+	logf.Close()
+	done := make(chan struct{})
+	go func() { cmd.Wait(); close(done) }()
+	t.Cleanup(func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-done:
+		case <-time.After(stopBound):
+			cmd.Process.Kill()
+			<-done
+			t.Errorf("the agent did not stop on SIGTERM within %v", stopBound)
+		}
+		if t.Failed() {
+			t.Logf("agent log:\n%s", readFile(t, logPath))
+		}
+	})
+	deadline := time.Now().Add(lapiStartBound)
+	for !strings.Contains(readFile(t, logPath), "Starting processing data") {
+		select {
+		case <-done:
+			t.Fatalf("the agent exited before reading its sources (%v):\n%s", cmd.ProcessState, readFile(t, logPath))
+		case <-time.After(50 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the agent did not start reading within %v (hung?):\n%s", lapiStartBound, readFile(t, logPath))
+		}
+	}
+}
+
+// waitDecisions polls the local API until its decisions are exactly want
+// (sorted), failing at once on a decision that is not wanted, and after
+// a generous bound if the agent makes no progress.
+func (c *crowdSec) waitDecisions(want []string) []string {
+	c.t.Helper()
+	wanted := map[string]bool{}
+	for _, w := range want {
+		wanted[w] = true
+	}
+	deadline := time.Now().Add(replayBound)
+	for {
+		got, _ := c.decisions()
+		for _, g := range got {
+			if !wanted[g] {
+				c.t.Fatalf("unwanted decision %s; decisions so far:\n  %s", g, strings.Join(got, "\n  "))
+			}
+		}
+		if len(got) == len(want) {
+			return got
+		}
+		if time.Now().After(deadline) {
+			c.t.Fatalf("after %v the local API has\n  %s\nwant\n  %s", replayBound, strings.Join(got, "\n  "), strings.Join(want, "\n  "))
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 }
 
 // alert is what "cscli decisions list -o json" prints: the alerts that
