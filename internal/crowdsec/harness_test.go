@@ -233,23 +233,30 @@ func (c *crowdSec) stopLAPI() {
 // alerts to the local API before it exits once the file is read. It
 // returns the agent's output.
 func (c *crowdSec) replay(path, typ string) string {
+	c.t.Helper()
+	abs, err := filepath.Abs(path)
+	must(c.t, err)
+	return c.replayDSN("file://"+abs, typ)
+}
+
+// replayDSN is replay for any data source crowdsec -dsn reads
+// (file://PATH, journalctl://filters=...).
+func (c *crowdSec) replayDSN(dsn, typ string) string {
 	t := c.t
 	t.Helper()
-	abs, err := filepath.Abs(path)
-	must(t, err)
 	ctx, cancel := context.WithTimeout(context.Background(), replayBound)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, c.crowdsec, "-c", c.config, "-dsn", "file://"+abs, "-type", typ, "-no-api", "-no-capi")
+	cmd := exec.CommandContext(ctx, c.crowdsec, "-c", c.config, "-dsn", dsn, "-type", typ, "-no-api", "-no-capi")
 	cmd.Env = env()
 	out, err := cmd.CombinedOutput()
 	if ctx.Err() != nil {
-		t.Fatalf("crowdsec replay of %s did not finish within %v (hung?):\n%s", path, replayBound, out)
+		t.Fatalf("crowdsec replay of %s did not finish within %v (hung?):\n%s", dsn, replayBound, out)
 	}
 	if err != nil {
-		t.Fatalf("crowdsec replay of %s: %v\n%s", path, err, out)
+		t.Fatalf("crowdsec replay of %s: %v\n%s", dsn, err, out)
 	}
 	if !strings.Contains(string(out), "Acquisition is finished") {
-		t.Fatalf("crowdsec replay of %s ended without finishing acquisition:\n%s", path, out)
+		t.Fatalf("crowdsec replay of %s ended without finishing acquisition:\n%s", dsn, out)
 	}
 	return string(out)
 }
