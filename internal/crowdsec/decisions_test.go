@@ -2,7 +2,9 @@ package crowdsec
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"testing"
@@ -129,4 +131,45 @@ func TestCrowdSecFollowsDaemonLog(t *testing.T) {
 	must(t, os.Rename(tmp, logPath))
 	got := cs.waitDecisions(want)
 	t.Logf("decisions:\n  %s", strings.Join(got, "\n  "))
+}
+
+// TestAcquisitionVariants: every source of the shipped acquisition, the
+// commented-out syslog and journal ones uncommented as an administrator
+// would, passes crowdsec's configuration test (crowdsec -t) together
+// with the shipped parser and scenarios.
+func TestAcquisitionVariants(t *testing.T) {
+	acquis := readFile(t, filepath.Join(examples, "acquis.d", "pfasciilogd.yaml"))
+	config := regexp.MustCompile(`^#(---|[a-z_]+:.*|  .*)$`)
+	var b strings.Builder
+	sources := 1
+	for _, line := range strings.Split(acquis, "\n") {
+		if config.MatchString(line) {
+			line = line[1:]
+			if line == "---" {
+				sources++
+			}
+		}
+		b.WriteString(line + "\n")
+	}
+	if sources != 3 {
+		t.Fatalf("acquis.d/pfasciilogd.yaml: %d sources after uncommenting, want 3 (file, syslog file, journal):\n%s", sources, b.String())
+	}
+	// Logs that do not exist (whatever this host has in /var/log): each
+	// file source then says so once.
+	variants := filepath.Join(t.TempDir(), "pfasciilogd.yaml")
+	writeFile(t, variants, strings.ReplaceAll(b.String(), "/var/log/", filepath.Join(t.TempDir(), "none")+"/"))
+	local := map[string]string{"acquis.d/pfasciilogd.yaml": variants}
+	for k, v := range shipped {
+		local[k] = v
+	}
+	cs := newCrowdSec(t, decisionHubItems, local)
+	cmd := exec.Command(cs.crowdsec, "-c", cs.config, "-t")
+	cmd.Env = env()
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "test done") {
+		t.Fatalf("crowdsec -t with every source of acquis.d/pfasciilogd.yaml: %v\n%s\n%s", err, out, b.String())
+	}
+	if n := strings.Count(string(out), "No matching files for pattern "); n != 2 {
+		t.Errorf("crowdsec -t set up %d file sources, want 2:\n%s", n, out)
+	}
 }
