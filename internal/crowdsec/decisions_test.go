@@ -154,10 +154,10 @@ func TestAcquisitionVariants(t *testing.T) {
 	if sources != 3 {
 		t.Fatalf("acquis.d/pfasciilogd.yaml: %d sources after uncommenting, want 3 (file, syslog file, journal):\n%s", sources, b.String())
 	}
-	// Logs that do not exist (whatever this host has in /var/log): each
-	// file source then says so once.
+	// Logs that do not exist yet, in an empty directory (whatever this
+	// host has in /var/log): each file source then says so once.
 	variants := filepath.Join(t.TempDir(), "pfasciilogd.yaml")
-	writeFile(t, variants, strings.ReplaceAll(b.String(), "/var/log/", filepath.Join(t.TempDir(), "none")+"/"))
+	writeFile(t, variants, strings.ReplaceAll(b.String(), "/var/log/", t.TempDir()+"/"))
 	local := map[string]string{"acquis.d/pfasciilogd.yaml": variants}
 	for k, v := range shipped {
 		local[k] = v
