@@ -38,19 +38,10 @@ func TestCrowdSecDecisions(t *testing.T) {
 	// and only active decisions count.
 	start := time.Now().UTC().Add(-20 * time.Minute).Truncate(time.Second)
 	log := daemonLog(t, actors, start)
-	var want []string
-	wantAt := map[string]time.Time{}
-	for _, d := range stubDecisions(actors, start) {
-		key := "Ip:" + d.source + " ban pfasciilogd/scan"
-		if strings.Contains(d.source, "/") {
-			key = "Range:" + d.source + " ban pfasciilogd/scan-range"
-		}
-		want = append(want, key)
-		wantAt[key] = d.at
-	}
-	sort.Strings(want)
-	if len(want) != 5 {
-		t.Fatalf("the labelled scenario has %d scanners, want 5: %v", len(want), want)
+	want := wantedBans(actors)
+	wantAt := decisionTimes(t, log)
+	if len(want) != 5 || len(wantAt) != len(want) {
+		t.Fatalf("the labelled scenario has %d scanners and the log %d decision lines, want 5 of each: %v %v", len(want), len(wantAt), want, wantAt)
 	}
 
 	for _, c := range []struct {
@@ -94,19 +85,13 @@ func TestCrowdSecDecisions(t *testing.T) {
 func TestCrowdSecFollowsDaemonLog(t *testing.T) {
 	actors := decisionScenario()
 	start := time.Now().UTC().Add(-20 * time.Minute).Truncate(time.Second)
-	lines := readFile(t, daemonLog(t, actors, start))
-	ds := stubDecisions(actors, start)
-	sentinel := decision{at: ds[len(ds)-1].at.Add(time.Second), source: "198.51.100.254",
+	log := daemonLog(t, actors, start)
+	lines := readFile(t, log)
+	last := lineTime(t, lines[strings.LastIndex(strings.TrimSuffix(lines, "\n"), "\n")+1:])
+	sentinel := decision{at: last.Add(time.Second), source: "198.51.100.254",
 		protos: map[string]int{"udp": 9}, dur: 30 * time.Second, window: "fast", rule: 7, iface: "vtnet0"}
 	lines += sentinel.text() + "\n"
-	want := []string{"Ip:" + sentinel.source + " ban pfasciilogd/scan"}
-	for _, d := range ds {
-		if strings.Contains(d.source, "/") {
-			want = append(want, "Range:"+d.source+" ban pfasciilogd/scan-range")
-		} else {
-			want = append(want, "Ip:"+d.source+" ban pfasciilogd/scan")
-		}
-	}
+	want := append(wantedBans(actors), "Ip:"+sentinel.source+" ban pfasciilogd/scan")
 	sort.Strings(want)
 
 	dir := t.TempDir()
@@ -172,4 +157,43 @@ func TestAcquisitionVariants(t *testing.T) {
 	if n := strings.Count(string(out), "No matching files for pattern "); n != 2 {
 		t.Errorf("crowdsec -t set up %d file sources, want 2:\n%s", n, out)
 	}
+}
+
+// wantedBans is what the local API must hold for the actors' labels: a
+// ban of scope Ip by pfasciilogd/scan per address, of scope Range by
+// pfasciilogd/scan-range per network; sorted like crowdSec.decisions.
+func wantedBans(actors []actor) []string {
+	var want []string
+	for _, a := range actors {
+		switch {
+		case a.decision == "":
+		case strings.Contains(a.decision, "/"):
+			want = append(want, "Range:"+a.decision+" ban pfasciilogd/scan-range")
+		default:
+			want = append(want, "Ip:"+a.decision+" ban pfasciilogd/scan")
+		}
+	}
+	sort.Strings(want)
+	return want
+}
+
+// decisionTimes maps each ban key of wantedBans to the time of its
+// decision line in the daemon's log.
+func decisionTimes(t *testing.T, log string) map[string]time.Time {
+	t.Helper()
+	times := map[string]time.Time{}
+	for _, line := range strings.Split(strings.TrimSuffix(readFile(t, log), "\n"), "\n") {
+		_, rest, _ := strings.Cut(line, " ")
+		src, ok := strings.CutPrefix(rest, "pfasciilogd: scan from ")
+		if !ok {
+			continue
+		}
+		src, _, _ = strings.Cut(src, ": ")
+		key := "Ip:" + src + " ban pfasciilogd/scan"
+		if strings.Contains(src, "/") {
+			key = "Range:" + src + " ban pfasciilogd/scan-range"
+		}
+		times[key] = lineTime(t, line)
+	}
+	return times
 }

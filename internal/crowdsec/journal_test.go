@@ -5,7 +5,6 @@ import (
 	"net"
 	"os"
 	"os/exec"
-	"sort"
 	"strings"
 	"syscall"
 	"testing"
@@ -102,15 +101,7 @@ func TestCrowdSecJournal(t *testing.T) {
 	}
 	waitJournal(t, sent)
 
-	var want []string
-	for _, d := range stubDecisions(actors, start) {
-		if strings.Contains(d.source, "/") {
-			want = append(want, "Range:"+d.source+" ban pfasciilogd/scan-range")
-		} else {
-			want = append(want, "Ip:"+d.source+" ban pfasciilogd/scan")
-		}
-	}
-	sort.Strings(want)
+	want := wantedBans(actors)
 	if len(want) != decisions {
 		t.Fatalf("%d decision entries for %d scanners", decisions, len(want))
 	}
