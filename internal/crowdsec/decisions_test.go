@@ -61,6 +61,15 @@ func TestCrowdSecDecisions(t *testing.T) {
 					strings.Join(got, "\n  "), strings.Join(want, "\n  "), out)
 			}
 			t.Logf("decisions:\n  %s", strings.Join(got, "\n  "))
+			// What the pf bouncer fetches: the /64 as one network.
+			var wantBouncer []string
+			for _, w := range want {
+				scopeValue, _, _ := strings.Cut(w, " ")
+				wantBouncer = append(wantBouncer, scopeValue+" ban")
+			}
+			if b := cs.bouncerView(); strings.Join(b, "\n") != strings.Join(wantBouncer, "\n") {
+				t.Errorf("a bouncer starting now receives\n  %s\nwant\n  %s", strings.Join(b, "\n  "), strings.Join(wantBouncer, "\n  "))
+			}
 			// dateparse-enrich: the alert is at the decision line's time,
 			// not at the time of the replay.
 			for _, a := range alerts {

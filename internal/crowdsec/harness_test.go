@@ -5,7 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -48,6 +50,7 @@ type crowdSec struct {
 	config   string
 	crowdsec string
 	cscli    string
+	port     int
 	lapi     *exec.Cmd
 	lapiLog  string
 	lapiDone chan struct{}
@@ -82,7 +85,8 @@ func newCrowdSec(t *testing.T, hubItems []string, local map[string]string) *crow
 	run(t, "cp", "-R", systemPatterns, filepath.Join(etc, "patterns"))
 
 	c.config = filepath.Join(etc, "config.yaml")
-	writeFile(t, c.config, fmt.Sprintf(configTemplate, c.dir, freePort(t)))
+	c.port = freePort(t)
+	writeFile(t, c.config, fmt.Sprintf(configTemplate, c.dir, c.port))
 	writeFile(t, filepath.Join(etc, "simulation.yaml"), "simulation: false\n")
 	writeFile(t, filepath.Join(etc, "acquis.yaml"), "")
 	// crowdsec 1.4's default profile (scope Ip) and the shipped one for
@@ -366,6 +370,43 @@ func (c *crowdSec) decisions() ([]string, []alert) {
 	}
 	sort.Strings(got)
 	return got, alerts
+}
+
+// bouncerView returns what a bouncer (security/crowdsec-firewall-bouncer
+// in pf mode) receives from the local API when it starts: the decisions
+// of GET /v1/decisions/stream?startup=true, with the scopes the API sends
+// by default, as sorted "Scope:value type" strings.
+func (c *crowdSec) bouncerView() []string {
+	t := c.t
+	t.Helper()
+	key := strings.TrimSpace(string(c.cli("bouncers", "add", "pf-test", "-o", "raw")))
+	req, err := http.NewRequest("GET", fmt.Sprintf("http://127.0.0.1:%d/v1/decisions/stream?startup=true", c.port), nil)
+	must(t, err)
+	req.Header.Set("X-Api-Key", key)
+	resp, err := http.DefaultClient.Do(req)
+	must(t, err)
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	must(t, err)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("decisions stream: %s\n%s", resp.Status, body)
+	}
+	var stream struct {
+		New []struct {
+			Scope string `json:"scope"`
+			Value string `json:"value"`
+			Type  string `json:"type"`
+		} `json:"new"`
+	}
+	if err := json.Unmarshal(body, &stream); err != nil {
+		t.Fatalf("decisions stream: %v\n%s", err, body)
+	}
+	var got []string
+	for _, d := range stream.New {
+		got = append(got, d.Scope+":"+d.Value+" "+d.Type)
+	}
+	sort.Strings(got)
+	return got
 }
 
 // crowdsecTime parses the time stamps cscli prints ("2026-12-01
