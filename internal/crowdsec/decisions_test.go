@@ -40,6 +40,13 @@ func TestCrowdSecDecisions(t *testing.T) {
 	log := daemonLog(t, actors, start)
 	want := wantedBans(actors)
 	wantAt := decisionTimes(t, log)
+	// The daemon's other lines that name an address must be there, and
+	// must not become decisions.
+	for _, other := range []string{" pfasciilogd: suppressed ", " pfasciilogd: decision limit reached: "} {
+		if !strings.Contains(readFile(t, log), other) {
+			t.Fatalf("the scenario's log has no %q line", other)
+		}
+	}
 	if len(want) != 5 || len(wantAt) != len(want) {
 		t.Fatalf("the labelled scenario has %d scanners and the log %d decision lines, want 5 of each: %v %v", len(want), len(wantAt), want, wantAt)
 	}
