@@ -183,8 +183,30 @@ func (c *crowdSec) cli(args ...string) []byte {
 }
 
 // startLAPI runs "crowdsec -no-cs -no-capi" (the local API alone) and
-// waits until it says it listens, or fails when it exits first.
+// waits until it accepts connections on its port, or fails when it exits
+// first. Another program may take the free port between freePort and
+// crowdsec's bind; then the API is tried again on another port.
 func (c *crowdSec) startLAPI() {
+	t := c.t
+	t.Helper()
+	for attempt := 1; ; attempt++ {
+		if c.tryLAPI() {
+			return
+		}
+		if attempt == 3 {
+			t.Fatalf("the local API found its port taken %d times:\n%s", attempt, readFile(t, c.lapiLog))
+		}
+		old := fmt.Sprintf("127.0.0.1:%d", c.port)
+		c.port = freePort(t)
+		now := fmt.Sprintf("127.0.0.1:%d", c.port)
+		for _, f := range []string{c.config, filepath.Join(c.dir, "etc", "local_api_credentials.yaml")} {
+			writeFile(t, f, strings.ReplaceAll(readFile(t, f), old, now))
+		}
+	}
+}
+
+// tryLAPI starts the local API once; false means its port was taken.
+func (c *crowdSec) tryLAPI() bool {
 	t := c.t
 	t.Helper()
 	c.lapiLog = filepath.Join(c.dir, "lapi.log")
@@ -195,21 +217,44 @@ func (c *crowdSec) startLAPI() {
 	c.lapi.Stdout, c.lapi.Stderr = logf, logf
 	must(t, c.lapi.Start())
 	logf.Close()
-	c.lapiDone = make(chan struct{})
-	go func() { c.lapi.Wait(); close(c.lapiDone) }()
-	t.Cleanup(c.stopLAPI)
+	done := make(chan struct{})
+	c.lapiDone = done
+	go func(cmd *exec.Cmd) { cmd.Wait(); close(done) }(c.lapi)
 
+	addr := fmt.Sprintf("127.0.0.1:%d", c.port)
 	deadline := time.Now().Add(lapiStartBound)
-	for !strings.Contains(readFile(t, c.lapiLog), "CrowdSec Local API listening on") {
+	for {
 		select {
-		case <-c.lapiDone:
-			t.Fatalf("the local API exited before listening (%v):\n%s", c.lapi.ProcessState, readFile(t, c.lapiLog))
+		case <-done:
+			log := readFile(t, c.lapiLog)
+			if strings.Contains(log, "address already in use") {
+				return false
+			}
+			t.Fatalf("the local API exited before listening (%v):\n%s", c.lapi.ProcessState, log)
 		case <-time.After(50 * time.Millisecond):
 		}
+		// crowdsec logs "listening on" before it binds; only its own
+		// answer to a bouncer without a key proves it listens.
+		if strings.Contains(readFile(t, c.lapiLog), "CrowdSec Local API listening on") && isLAPI(addr) {
+			t.Cleanup(c.stopLAPI)
+			return true
+		}
 		if time.Now().After(deadline) {
-			t.Fatalf("the local API did not listen within %v (hung?):\n%s", lapiStartBound, readFile(t, c.lapiLog))
+			t.Fatalf("the local API did not listen on %s within %v (hung?):\n%s", addr, lapiStartBound, readFile(t, c.lapiLog))
 		}
 	}
+}
+
+// isLAPI tells whether crowdsec's local API answers on addr: a request
+// for decisions without an API key gets its 403 "access forbidden".
+func isLAPI(addr string) bool {
+	resp, err := http.Get("http://" + addr + "/v1/decisions")
+	if err != nil {
+		return false
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	return resp.StatusCode == http.StatusForbidden && strings.Contains(string(body), "access forbidden")
 }
 
 func (c *crowdSec) stopLAPI() {
@@ -415,7 +460,9 @@ func crowdsecTime(s string) (time.Time, error) {
 	return time.Parse("2006-01-02 15:04:05.999999999 -0700 MST", s)
 }
 
-func freePort(t *testing.T) int {
+// freePort returns a port of 127.0.0.1 that was free a moment ago (a
+// variable so that a test can hand out a taken one).
+var freePort = func(t *testing.T) int {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	must(t, err)
