@@ -33,6 +33,7 @@ var decisionHubItems = []string{"parsers/crowdsecurity/syslog-logs", "parsers/cr
 // sets it) and once from the same lines as syslogd writes them (type
 // syslog).
 func TestCrowdSecDecisions(t *testing.T) {
+	needCrowdSec(t)
 	actors := decisionScenario()
 	// Recent times: the local API's bans last 4h from the alert's time,
 	// and only active decisions count.
@@ -99,6 +100,7 @@ func TestCrowdSecDecisions(t *testing.T) {
 // on the daemon's first start; every scanner is banned, nobody else. A
 // last decision line (a sentinel source) marks the end of the log.
 func TestCrowdSecFollowsDaemonLog(t *testing.T) {
+	needCrowdSec(t)
 	actors := decisionScenario()
 	start := time.Now().UTC().Add(-20 * time.Minute).Truncate(time.Second)
 	log := daemonLog(t, actors, start)
@@ -139,6 +141,7 @@ func TestCrowdSecFollowsDaemonLog(t *testing.T) {
 // would, passes crowdsec's configuration test (crowdsec -t) together
 // with the shipped parser and scenarios.
 func TestAcquisitionVariants(t *testing.T) {
+	needCrowdSec(t)
 	acquis := readFile(t, filepath.Join(examples, "acquis.d", "pfasciilogd.yaml"))
 	config := regexp.MustCompile(`^#(---|[a-z_]+:.*|  .*)$`)
 	var b strings.Builder

@@ -90,6 +90,7 @@ func filterlogScenario() []actor {
 // whose lines it cannot count. What the README says about per-packet
 // scenarios rests on this test.
 func TestStockPfCollectionReadsFilterlog(t *testing.T) {
+	needCrowdSec(t)
 	actors := filterlogScenario()
 	start := time.Now().UTC().Add(-10 * time.Minute).Truncate(time.Second)
 	dir := t.TempDir()

@@ -56,6 +56,14 @@ type crowdSec struct {
 	lapiDone chan struct{}
 }
 
+// needCrowdSec checks first thing in a test that crowdsec and cscli are
+// installed: a loud skip, or a failure under CI=true.
+func needCrowdSec(t *testing.T) {
+	t.Helper()
+	testtool.Need(t, "crowdsec", "crowdsec")
+	testtool.Need(t, "cscli", "crowdsec")
+}
+
 // newCrowdSec makes the configuration, registers a machine for the agent,
 // enables the hub items (parsers/crowdsecurity/syslog-logs,
 // collections/firewallservices/pf, ...) from the offline hub, copies the

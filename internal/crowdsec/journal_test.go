@@ -53,7 +53,7 @@ func need(t *testing.T, ok bool, msg string) {
 // scanner, Ip or Range, nobody else.
 func TestCrowdSecJournal(t *testing.T) {
 	if os.Getenv(journalNSEnv) == "" {
-		testtool.Need(t, "crowdsec", "crowdsec")
+		needCrowdSec(t)
 		testtool.Need(t, "journalctl", "systemd")
 		testtool.Need(t, "unshare", "util-linux")
 		need(t, journaldPath() != "", "systemd-journald is not installed (apt-get install systemd)")
