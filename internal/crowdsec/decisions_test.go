@@ -89,6 +89,18 @@ func TestCrowdSecDecisions(t *testing.T) {
 				if w := wantAt[key].Truncate(c.precision); !at.Equal(w) {
 					t.Errorf("alert %s starts at %v, want the decision line's time %v", key, at, w)
 				}
+				// What an administrator sees in cscli alerts inspect.
+				meta := map[string]string{}
+				for _, e := range a.Events {
+					for _, m := range e.Meta {
+						meta[m.Key] = m.Value
+					}
+				}
+				for _, k := range []string{"ports", "protocols", "window", "rule", "interface"} {
+					if meta[k] == "" {
+						t.Errorf("alert %s: no %s in its event's meta %v", key, k, meta)
+					}
+				}
 			}
 		})
 	}

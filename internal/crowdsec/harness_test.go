@@ -397,6 +397,12 @@ type alert struct {
 		Scope string `json:"scope"`
 		Value string `json:"value"`
 	} `json:"source"`
+	Events []struct {
+		Meta []struct {
+			Key   string `json:"key"`
+			Value string `json:"value"`
+		} `json:"meta"`
+	} `json:"events"`
 	Decisions []struct {
 		Origin   string `json:"origin"`
 		Scenario string `json:"scenario"`
