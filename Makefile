@@ -26,6 +26,11 @@ BIN = bin
 
 EXAMPLESDIR = $(PREFIX)/share/examples/pfasciilogd
 EXAMPLES = port/examples/pf.conf port/examples/pf-pflog1.conf
+# Installed with their directories below $(EXAMPLESDIR)/crowdsec, the
+# layout of crowdsec's configuration directory.
+CROWDSEC_EXAMPLES = README profiles-range.yaml acquis.d/pfasciilogd.yaml \
+	parsers/s01-parse/pfasciilogd-logs.yaml scenarios/pfasciilogd-scan.yaml \
+	scenarios/pfasciilogd-scan-range.yaml
 
 # The version is found by the shell in each recipe (POSIX make has no
 # $(shell ...)); GOFLAGS from the environment are passed on untouched.
@@ -87,6 +92,10 @@ install: build
 	done
 	set -e; for f in $(EXAMPLES); do \
 	    $(SUBST) $$f > $(DESTDIR)$(EXAMPLESDIR)/$${f##*/}; chmod 644 $(DESTDIR)$(EXAMPLESDIR)/$${f##*/}; \
+	done
+	set -e; for f in $(CROWDSEC_EXAMPLES); do \
+	    d=$(DESTDIR)$(EXAMPLESDIR)/crowdsec/$$f; mkdir -p "$${d%/*}"; \
+	    $(SUBST) port/examples/crowdsec/$$f > "$$d"; chmod 644 "$$d"; \
 	done
 
 clean:

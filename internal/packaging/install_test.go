@@ -75,6 +75,13 @@ var installSource = map[string]string{
 	"share/examples/pfasciilogd/pf.conf":             "port/examples/pf.conf",
 	"share/examples/pfasciilogd/pf-pflog1.conf":      "port/examples/pf-pflog1.conf",
 	"etc/fail2ban/filter.d/pfasciilogd-journal.conf": "fail2ban/filter.d/pfasciilogd-journal.conf",
+
+	"share/examples/pfasciilogd/crowdsec/README":                                  "port/examples/crowdsec/README",
+	"share/examples/pfasciilogd/crowdsec/acquis.d/pfasciilogd.yaml":               "port/examples/crowdsec/acquis.d/pfasciilogd.yaml",
+	"share/examples/pfasciilogd/crowdsec/parsers/s01-parse/pfasciilogd-logs.yaml": "port/examples/crowdsec/parsers/s01-parse/pfasciilogd-logs.yaml",
+	"share/examples/pfasciilogd/crowdsec/profiles-range.yaml":                     "port/examples/crowdsec/profiles-range.yaml",
+	"share/examples/pfasciilogd/crowdsec/scenarios/pfasciilogd-scan.yaml":         "port/examples/crowdsec/scenarios/pfasciilogd-scan.yaml",
+	"share/examples/pfasciilogd/crowdsec/scenarios/pfasciilogd-scan-range.yaml":   "port/examples/crowdsec/scenarios/pfasciilogd-scan-range.yaml",
 }
 
 // TestInstallMatchesPlist stages "make install" with bmake and with GNU
