@@ -56,16 +56,22 @@
 //
 // # Memory and eviction
 //
-// Two set-associative tables of fixed size, allocated by New: a probation
-// table (Config.ProbationSize entries of 56 bytes) for sources with one
-// port so far, and a protected table (Config.TableSize entries of
-// EntryBytes) for sources with two or more. A source moves to the
-// protected table with its second distinct port. A flood of one-off
-// (spoofed) sources therefore only ever evicts other one-off sources; in
-// the protected table the victim is the entry whose evidence is oldest,
-// then the one with the least evidence, so a source accumulating evidence
-// is the last to go. Addresses are hashed with a per-detector random
-// seed, so a spoofer cannot aim at one bucket.
+// Two tables of fixed size, allocated by New. Sources with one port so
+// far live in the probation table: Config.ProbationSize slots of
+// ProbationBytes (16) bytes, each a 64-bit fingerprint of the source, the
+// port and the time, in 4-way buckets of one cache line (a new source
+// takes the oldest slot of its bucket). A source moves to the protected table
+// (Config.TableSize entries of EntryBytes, 8-way set-associative) with its
+// second distinct port. A flood of one-off (spoofed) sources therefore
+// only ever overwrites other one-off sources, and a one-port source is
+// remembered for about ProbationSize/rate seconds even under a flood of
+// that many new sources a second (26 s at 20,000 a second with the
+// default 2^19 slots): a slow scanner's second port finds its first.
+// In the protected table the victim is an entry whose evidence has left
+// the slow window, else one with the fewest distinct ports, the newest of
+// those first: spoofed sources with two ports evict each other, and a
+// source accumulating evidence is the last to go. Addresses are hashed
+// with a per-detector random seed, so a spoofer cannot aim at one bucket.
 //
 // # Decisions
 //
@@ -136,7 +142,7 @@ type Config struct {
 	Hold             time.Duration // after a decision, the source is not decided again for this long (default 1h)
 	MaxPerMinute     int           // new decisions per minute of capture time (default 60)
 	TableSize        int           // protected entries, sources with 2+ ports (default 8192; rounded up to a power of two)
-	ProbationSize    int           // probation entries, sources with one port (default 16384)
+	ProbationSize    int           // probation slots, sources with one port (default 1<<19; rounded up to a power of two)
 	Own              []netip.Prefix
 	Ignore           []netip.Prefix
 	LearnOwn         bool // learn own addresses from Kind Own probes (default in DefaultConfig: true)
@@ -145,7 +151,7 @@ type Config struct {
 // Defaults.
 const (
 	DefaultFastSpan      = 5 * time.Second
-	DefaultFastThreshold = 21
+	DefaultFastThreshold = 24
 	DefaultSlowSpan      = time.Hour
 	DefaultSlowThreshold = 30
 	DefaultPrivWeight    = 3
@@ -154,7 +160,7 @@ const (
 	DefaultHold          = time.Hour
 	DefaultMaxPerMinute  = 60
 	DefaultTableSize     = 8192
-	DefaultProbationSize = 16384
+	DefaultProbationSize = 1 << 19
 
 	// MaxPorts is how many distinct ports an entry remembers; a window's
 	// threshold can be at most MaxPorts*OtherWeight.
@@ -250,8 +256,8 @@ func (c Config) Validate() error {
 	if c.MaxPerMinute < 1 {
 		return fmt.Errorf("detect: decision limit %d per minute: want at least 1", c.MaxPerMinute)
 	}
-	if c.TableSize < ways || c.TableSize > 1<<22 || c.ProbationSize < ways || c.ProbationSize > 1<<24 {
-		return fmt.Errorf("detect: table sizes %d/%d: want %d to %d and %d to %d", c.TableSize, c.ProbationSize, ways, 1<<22, ways, 1<<24)
+	if c.TableSize < ways || c.TableSize > 1<<22 || c.ProbationSize < 2 || c.ProbationSize > 1<<26 {
+		return fmt.Errorf("detect: table sizes %d/%d: want %d to %d and 2 to %d", c.TableSize, c.ProbationSize, ways, 1<<22, 1<<26)
 	}
 	for _, p := range append(append([]netip.Prefix(nil), c.Own...), c.Ignore...) {
 		if !p.IsValid() {
@@ -286,9 +292,9 @@ const ProbationBytes = int(unsafe.Sizeof(pentry{}))
 // key identifies a source: an IPv4 address, an IPv6 address, or an IPv6
 // prefix (the address masked to plen bits).
 type key struct {
-	a    [16]byte
-	plen uint8 // 32, or the IPv6 prefix length; 0 = empty slot
-	v6   bool
+	hi, lo uint64 // the address or prefix, big-endian halves (IPv4: lo's low 32 bits)
+	plen   uint8  // 32, or the IPv6 prefix length
+	v6     bool
 }
 
 type entry struct {
@@ -297,11 +303,12 @@ type entry struct {
 	pending bool  // decided, waiting for the per-minute limit
 	multi   bool  // more than one address of the prefix took part
 	addrs   uint64
-	iid     [16]byte // the first address seen (the one named when !multi)
-	base    int64    // times[] are ms since base
-	first   int64    // first probe of the current evidence
-	last    int64    // last probe
-	hold    int64    // no decision before this (ns); 0 = none
+	iid     key   // the first address seen (the one named when !multi)
+	base    int64 // times[] are ms since base
+	first   int64 // first probe of the current evidence
+	last    int64 // last probe
+	hold    int64 // no decision before this (ns); 0 = none
+	born    int64 // when the entry was promoted
 	rule    uint32
 	iface   [16]byte
 	ports   [MaxPorts]uint32 // proto<<16 | port
@@ -309,13 +316,15 @@ type entry struct {
 	pwindow uint8            // window of the pending decision
 }
 
+// pentry is a probation slot: a source with one port so far.
 type pentry struct {
-	k     key
-	port  uint32
-	iid   [16]byte
-	last  int64
-	multi bool
+	fp   uint32 // fingerprint of the source key; 0 = empty
+	port uint32 // proto<<24 | port<<8 | 8-bit hash of the address
+	sec  uint32 // capture time, Unix seconds
+	fp2  uint32 // more fingerprint bits
 }
+
+const pways = 4 // probation slots per bucket: 64 bytes
 
 // Detector holds the tables. See the package documentation.
 type Detector struct {
@@ -323,6 +332,7 @@ type Detector struct {
 	fast, slow int64 // spans in ms
 	hold       int64 // ns
 	tab        []entry
+	tags       []uint32 // per protected slot: 32 bits of the key's hash, 0 = empty
 	ptab       []pentry
 	mask       uint64
 	pmask      uint64
@@ -335,6 +345,10 @@ type Detector struct {
 	npending   int
 	st         Stats
 	out        Decision
+	now        int64          // latest capture time seen
+	learned    bool           // the own set holds something
+	never      []netip.Prefix // Own and Ignore
+	ownNets    []key          // the Prefix6 prefixes holding a configured own address
 }
 
 // New returns a Detector for cfg (zero fields take the defaults), or the
@@ -353,22 +367,29 @@ func New(cfg Config) (*Detector, error) {
 		cfg.Ignore[i] = cfg.Ignore[i].Masked()
 	}
 	nb := pow2(cfg.TableSize / ways)
-	pb := pow2(cfg.ProbationSize / ways)
-	cfg.TableSize, cfg.ProbationSize = nb*ways, pb*ways
+	pb := pow2(cfg.ProbationSize / pways)
+	cfg.TableSize, cfg.ProbationSize = nb*ways, pb*pways
 	d := &Detector{
 		cfg:   cfg,
 		fast:  cfg.Fast.Span.Milliseconds(),
 		slow:  cfg.Slow.Span.Milliseconds(),
 		hold:  int64(cfg.Hold),
 		tab:   make([]entry, nb*ways),
-		ptab:  make([]pentry, pb*ways),
+		tags:  make([]uint32, nb*ways),
+		ptab:  make([]pentry, pb*pways),
 		mask:  uint64(nb - 1),
 		pmask: uint64(pb - 1),
 		seed0: rand.Uint64(),
 		seed1: rand.Uint64(),
 	}
+	d.never = append(append([]netip.Prefix(nil), cfg.Own...), cfg.Ignore...)
+	for _, p := range cfg.Own {
+		if a := addrKey(p.Addr()); a.v6 && p.Bits() >= cfg.Prefix6 {
+			d.ownNets = append(d.ownNets, prefixKey(&a, cfg.Prefix6))
+		}
+	}
 	d.st.TableSize = len(d.tab)
-	d.st.Bytes = len(d.tab)*EntryBytes + len(d.ptab)*ProbationBytes + int(unsafe.Sizeof(d.own))
+	d.st.Bytes = len(d.tab)*EntryBytes + len(d.tags)*4 + len(d.ptab)*ProbationBytes + int(unsafe.Sizeof(d.own))
 	return d, nil
 }
 
@@ -387,12 +408,12 @@ func (d *Detector) Stats() Stats {
 	s := d.st
 	s.Entries, s.Probations = 0, 0
 	for i := range d.tab {
-		if d.tab[i].k.plen != 0 {
+		if d.tags[i] != 0 {
 			s.Entries++
 		}
 	}
 	for i := range d.ptab {
-		if d.ptab[i].k.plen != 0 {
+		if e := &d.ptab[i]; e.fp != 0 && int64(d.now/1e9)-int64(e.sec) <= d.slow/1000 {
 			s.Probations++
 		}
 	}
@@ -400,27 +421,25 @@ func (d *Detector) Stats() Stats {
 }
 
 func (d *Detector) hash(k *key) uint64 {
-	a := binary.LittleEndian.Uint64(k.a[0:8])
-	b := binary.LittleEndian.Uint64(k.a[8:16]) ^ uint64(k.plen)
-	hi, lo := bits.Mul64(a^d.seed0, b^d.seed1)
+	hi, lo := bits.Mul64(k.hi^d.seed0, k.lo^d.seed1^uint64(k.plen)<<56)
 	return hi ^ lo
 }
 
 // bogus reports sources that are never counted (see the package doc).
-func bogus(a netip.Addr) bool {
-	if a.Is4() {
-		b := a.As4()
-		return b[0] == 0 || b[0] == 127 || b[0] >= 224
+func bogus(k *key) bool {
+	if !k.v6 {
+		b0 := byte(k.lo >> 24)
+		return b0 == 0 || b0 == 127 || b0 >= 224
 	}
-	b := a.As16()
-	if a.IsMulticast() || a.IsLoopback() || a.IsUnspecified() {
+	if k.hi>>56 == 0xff || (k.hi == 0 && k.lo <= 1) { // multicast, ::, ::1
 		return true
 	}
-	hi := binary.BigEndian.Uint64(b[0:8])
-	mid := binary.BigEndian.Uint32(b[8:12])
+	mid := uint32(k.lo >> 32)
 	// ::/96 (compatible), ::ffff:0:0/96 (mapped), ::ffff:0:0:0/96 (translated)
-	return hi == 0 && (mid == 0 || mid == 0xffff || mid == 0xffff0000)
+	return k.hi == 0 && (mid == 0 || mid == 0xffff || mid == 0xffff0000)
 }
+
+func linkLocal(k *key) bool { return k.v6 && k.hi>>54 == 0xfe80>>6 }
 
 func inList(l []netip.Prefix, a netip.Addr) bool {
 	for _, p := range l {
@@ -437,55 +456,64 @@ func (d *Detector) ownSlot(k *key) *key {
 }
 
 func (d *Detector) learn(a netip.Addr) {
-	if !a.IsValid() || bogus(a) {
+	if !a.IsValid() {
 		return
 	}
 	k := addrKey(a)
+	if bogus(&k) {
+		return
+	}
 	*d.ownSlot(&k) = k
-	if a.Is6() && !a.IsLinkLocalUnicast() {
-		n := prefixKey(a, 64)
+	d.learned = true
+	if k.v6 && !linkLocal(&k) && d.cfg.Prefix6 < 128 {
+		n := prefixKey(&k, d.cfg.Prefix6)
 		*d.ownSlot(&n) = n
 	}
 }
 
 func (d *Detector) isOwn(k *key) bool {
-	return *d.ownSlot(k) == *k
+	return d.learned && *d.ownSlot(k) == *k
 }
 
 func addrKey(a netip.Addr) key {
+	b := a.As16()
+	k := key{hi: binary.BigEndian.Uint64(b[:8]), lo: binary.BigEndian.Uint64(b[8:]), plen: 128, v6: true}
 	if a.Is4() {
-		b := a.As4()
-		var k key
-		copy(k.a[:], b[:])
-		k.plen = 32
-		return k
-	}
-	return key{a: a.As16(), plen: 128, v6: true}
-}
-
-func prefixKey(a netip.Addr, plen int) key {
-	k := key{a: a.As16(), plen: uint8(plen), v6: true}
-	for i := 0; i < 16; i++ {
-		bitsLeft := plen - i*8
-		switch {
-		case bitsLeft >= 8:
-		case bitsLeft <= 0:
-			k.a[i] = 0
-		default:
-			k.a[i] &= ^byte(0xff >> bitsLeft)
-		}
+		k.hi, k.lo, k.plen, k.v6 = 0, k.lo&0xffffffff, 32, false
 	}
 	return k
 }
 
-// ownNet64 reports whether the /64 of a (an IPv6 address) holds one of
-// this host's addresses, configured or learned.
-func (d *Detector) ownNet(a netip.Addr, k *key) bool {
+func (k *key) addr() netip.Addr {
+	if !k.v6 {
+		return netip.AddrFrom4([4]byte{byte(k.lo >> 24), byte(k.lo >> 16), byte(k.lo >> 8), byte(k.lo)})
+	}
+	var b [16]byte
+	binary.BigEndian.PutUint64(b[:8], k.hi)
+	binary.BigEndian.PutUint64(b[8:], k.lo)
+	return netip.AddrFrom16(b)
+}
+
+// prefixKey masks the IPv6 address key a to plen bits.
+func prefixKey(a *key, plen int) key {
+	k := key{hi: a.hi, lo: a.lo, plen: uint8(plen), v6: true}
+	if plen < 64 {
+		k.hi &= ^uint64(0) << (64 - plen)
+		k.lo = 0
+	} else {
+		k.lo &= ^uint64(0) << (128 - plen)
+	}
+	return k
+}
+
+// ownNet reports whether the prefix k holds one of this host's
+// addresses, configured or learned.
+func (d *Detector) ownNet(k *key) bool {
 	if d.isOwn(k) {
 		return true
 	}
-	for _, p := range d.cfg.Own {
-		if p.Addr().Is6() && p.Bits() >= int(k.plen) && prefixKey(p.Addr(), int(k.plen)).a == k.a {
+	for i := range d.ownNets {
+		if d.ownNets[i] == *k {
 			return true
 		}
 	}
@@ -525,70 +553,84 @@ func (d *Detector) Observe(p *Probe) *Decision {
 	}
 	d.st.Probes++
 	src := p.Src
-	if !src.IsValid() || bogus(src) {
+	if !src.IsValid() {
 		d.st.Bogus++
 		return nil
 	}
-	src = src.WithZone("")
 	ak := addrKey(src)
-	if d.isOwn(&ak) || inList(d.cfg.Own, src) || inList(d.cfg.Ignore, src) {
+	if bogus(&ak) {
+		d.st.Bogus++
+		return nil
+	}
+	if d.isOwn(&ak) || (len(d.never) > 0 && inList(d.never, src)) {
 		d.st.Ignored++
 		return nil
 	}
 	k := ak
-	if src.Is6() && d.cfg.Prefix6 < 128 && !src.IsLinkLocalUnicast() {
-		k = prefixKey(src, d.cfg.Prefix6)
-		if d.ownNet(src, &k) {
+	if ak.v6 && d.cfg.Prefix6 < 128 && !linkLocal(&ak) {
+		k = prefixKey(&ak, d.cfg.Prefix6)
+		if d.ownNet(&k) {
 			k = ak
 		}
 	}
 	port := uint32(p.Proto)<<16 | uint32(p.Port)
 	now := p.Time
 
+	if now > d.now {
+		d.now = now
+	}
 	h := d.hash(&k)
-	bucket := d.tab[(h&d.mask)*ways:][:ways]
-	for i := range bucket {
-		if bucket[i].k == k {
-			return d.touch(&bucket[i], &ak, port, p)
+	base := int(h&d.mask) * ways
+	tag := uint32(h>>32) | 1
+	for i, t := range d.tags[base : base+ways] {
+		if t == tag && d.tab[base+i].k == k {
+			return d.touch(&d.tab[base+i], &ak, port, p)
 		}
 	}
 	// Not protected: probation.
-	pb := d.ptab[((h>>32)&d.pmask)*ways:][:ways]
-	vict := -1
+	fp, fp2 := uint32(h>>32)|1, uint32(h)
+	pb := d.ptab[int((h>>20)&d.pmask)*pways:][:pways]
+	a8 := addr8(&ak)
+	sec := uint32(now / 1e9)
+	slowS := uint32(d.slow / 1000)
+	v := 0
 	for i := range pb {
 		e := &pb[i]
-		if e.k == k {
-			if e.port == port {
-				e.last = now
-				if e.iid != ak.a {
-					e.multi = true
-				}
-				return nil
+		if e.fp != fp || e.fp2 != fp2 || sec-e.sec > slowS {
+			if e.fp == 0 || (pb[v].fp != 0 && e.sec < pb[v].sec) {
+				v = i
 			}
-			// Second distinct port: promote.
-			pe := *e
-			*e = pentry{}
-			ne := d.victim(bucket, now)
-			d.start(ne, &k, &ak, now)
-			ne.iid = pe.iid
-			ne.multi = pe.multi
-			ne.first = min(pe.last, now)
-			ne.ports[0] = pe.port
-			ne.times[0] = d.ms(ne, pe.last)
-			ne.n = 1
-			ne.addrs |= 1 << (binary.LittleEndian.Uint64(pe.iid[8:]) * 0x9e3779b97f4a7c15 >> 58)
-			return d.touch(ne, &ak, port, p)
+			continue
 		}
-		if vict < 0 || e.k.plen == 0 || (pb[vict].k.plen != 0 && e.last < pb[vict].last) {
-			vict = i
+		if e.port>>8 == port {
+			if e.port&0xff != uint32(a8) {
+				e.port = port<<8 | uint32(a8^1) // another address: remember "more than one"
+			}
+			e.sec = sec
+			return nil
 		}
+		// A second distinct port: promote.
+		pe := *e
+		*e = pentry{}
+		ne := d.victim(base, tag, now)
+		d.start(ne, &k, &ak, now)
+		ne.multi = pe.port&0xff != uint32(a8)
+		ne.first = min(int64(pe.sec)*1e9, now)
+		ne.ports[0] = pe.port >> 8
+		ne.times[0] = d.ms(ne, ne.first)
+		ne.n = 1
+		return d.touch(ne, &ak, port, p)
 	}
-	e := &pb[vict]
-	if e.k.plen != 0 {
+	if pb[v].fp != 0 && sec-pb[v].sec <= slowS {
 		d.st.Probation++
 	}
-	*e = pentry{k: k, port: port, iid: ak.a, last: now}
+	pb[v] = pentry{fp: fp, fp2: fp2, port: port<<8 | uint32(a8), sec: sec}
 	return nil
+}
+
+func addr8(k *key) uint8 {
+	x := (k.lo ^ k.hi) * 0x9e3779b97f4a7c15
+	return uint8(x >> 56)
 }
 
 // ms converts t to milliseconds since e.base, clamped to the uint32 range.
@@ -604,39 +646,53 @@ func (d *Detector) ms(e *entry, t int64) uint32 {
 }
 
 func (d *Detector) start(e *entry, k, ak *key, now int64) {
-	*e = entry{k: *k, iid: ak.a, base: now - int64(MaxSpan), first: now, last: now}
+	*e = entry{k: *k, iid: *ak, base: now - int64(MaxSpan), first: now, last: now, born: now}
 }
 
 // victim picks the protected slot a new source takes: an empty one, else
-// one whose evidence is older than the slow window and which is neither
-// held nor pending, else the one with the least evidence in the slow
-// window (held and pending entries count as full), oldest first.
-func (d *Detector) victim(bucket []entry, now int64) *entry {
-	best, bestW := -1, 0
+// one whose evidence has left the slow window and which is neither held
+// nor pending, else the one with the fewest distinct ports in the slow
+// window (held and pending entries count as full), the most recently
+// promoted of those first.
+func (d *Detector) victim(base int, tag uint32, now int64) *entry {
+	bucket := d.tab[base : base+ways]
+	best, bestN := -1, 0
 	for i := range bucket {
 		e := &bucket[i]
-		if e.k.plen == 0 {
+		if d.tags[base+i] == 0 {
+			d.tags[base+i] = tag
 			return e
 		}
-		w := 0
-		switch {
-		case e.pending || e.hold > now:
-			w = 1 << 30
-		default:
-			w = d.windowWeight(e, now, d.slow)
+		n := MaxPorts + 1
+		if !e.pending && e.hold <= now {
+			n = d.windowPorts(e, now, d.slow)
 		}
-		if best < 0 || w < bestW || (w == bestW && e.last < bucket[best].last) {
-			best, bestW = i, w
+		if best < 0 || n < bestN || (n == bestN && n > 0 && e.born > bucket[best].born) ||
+			(n == bestN && n == 0 && e.last < bucket[best].last) {
+			best, bestN = i, n
 		}
 	}
 	e := &bucket[best]
-	if bestW > 0 {
+	d.tags[base+best] = tag
+	if bestN > 0 {
 		d.st.Evictions++
 	}
 	if e.pending {
 		d.npending--
 	}
 	return e
+}
+
+// windowPorts counts e's ports tried within span ms of now.
+func (d *Detector) windowPorts(e *entry, now int64, span int64) int {
+	cut := (now-e.base)/1e6 - span
+	n := 0
+	for i := 0; i < int(e.n); i++ {
+		if int64(e.times[i]) >= cut {
+			n++
+		}
+	}
+	return n
 }
 
 // windowWeight sums the weights of e's ports tried within span ms of now.
@@ -657,10 +713,10 @@ func (d *Detector) touch(e *entry, ak *key, port uint32, p *Probe) *Decision {
 		now = e.last // out of order: treat as now
 	}
 	e.last = now
-	if e.iid != ak.a {
+	if e.iid != *ak {
 		e.multi = true
 	}
-	e.addrs |= 1 << (binary.LittleEndian.Uint64(ak.a[8:]) * 0x9e3779b97f4a7c15 >> 58)
+	e.addrs |= 1 << (ak.lo * 0x9e3779b97f4a7c15 >> 58)
 	e.rule = p.Rule
 	e.iface = p.Iface
 	if e.hold > now || e.pending {
@@ -777,14 +833,14 @@ func (d *Detector) fill(o *Decision, e *entry, win uint8, now int64) {
 		o.Addresses = 1
 	}
 	if !e.k.v6 {
-		o.Source = netip.PrefixFrom(netip.AddrFrom4([4]byte(e.k.a[:4])), 32)
+		o.Source = netip.PrefixFrom(e.k.addr(), 32)
 		return
 	}
 	if e.k.plen < 128 && (e.multi || d.cfg.AlwaysPrefix) {
-		o.Source = netip.PrefixFrom(netip.AddrFrom16(e.k.a), int(e.k.plen))
+		o.Source = netip.PrefixFrom(e.k.addr(), int(e.k.plen))
 		return
 	}
-	o.Source = netip.PrefixFrom(netip.AddrFrom16(e.iid), 128)
+	o.Source = netip.PrefixFrom(e.iid.addr(), 128)
 }
 
 // Tick is called from the pipeline's ticker with the current capture
@@ -797,12 +853,15 @@ func (d *Detector) Tick(now int64, emit func(*Decision)) {
 	if m != d.minute {
 		d.minute, d.inMinute, d.limitSaid = m, 0, false
 	}
+	if now > d.now {
+		d.now = now
+	}
 	slowNS := int64(d.cfg.Slow.Span)
-	for i := range d.tab {
-		e := &d.tab[i]
-		if e.k.plen == 0 {
+	for i, t := range d.tags {
+		if t == 0 {
 			continue
 		}
+		e := &d.tab[i]
 		if e.pending {
 			if d.inMinute >= d.cfg.MaxPerMinute {
 				continue
@@ -816,12 +875,9 @@ func (d *Detector) Tick(now int64, emit func(*Decision)) {
 		}
 		if e.hold <= now && e.last+slowNS < now {
 			*e = entry{}
+			d.tags[i] = 0
 		}
 	}
-	for i := range d.ptab {
-		e := &d.ptab[i]
-		if e.k.plen != 0 && e.last+slowNS < now {
-			*e = pentry{}
-		}
-	}
+	// Probation slots older than the slow window count as empty; no
+	// sweep needed.
 }
