@@ -277,6 +277,7 @@ type Stats struct {
 	Probation  uint64 // probation entries evicted (one-off sources)
 	Ignored    uint64 // probes from own or ignored sources
 	Bogus      uint64 // probes from unusable sources (mapped, multicast, ...)
+	Cut        uint64 // probes from records cut before their TCP flags (see Classify)
 	Entries    int    // protected entries in use
 	TableSize  int    // protected capacity
 	Probations int    // probation entries in use
@@ -302,6 +303,7 @@ type entry struct {
 	n       uint8 // ports used
 	pending bool  // decided, waiting for the per-minute limit
 	multi   bool  // more than one address of the prefix took part
+	single  bool  // held after a decision that named one address of the prefix
 	addrs   uint64
 	iid     key   // the first address seen (the one named when !multi)
 	base    int64 // times[] are ms since base
@@ -552,6 +554,9 @@ func (d *Detector) Observe(p *Probe) *Decision {
 		return nil
 	}
 	d.st.Probes++
+	if p.Cut {
+		d.st.Cut++
+	}
 	src := p.Src
 	if !src.IsValid() {
 		d.st.Bogus++
@@ -719,6 +724,11 @@ func (d *Detector) touch(e *entry, ak *key, port uint32, p *Probe) *Decision {
 	e.addrs |= 1 << (ak.lo * 0x9e3779b97f4a7c15 >> 58)
 	e.rule = p.Rule
 	e.iface = p.Iface
+	if e.hold > now && e.single && e.iid != *ak {
+		// The decision named one address of this prefix; another one
+		// scans now: count afresh, and the next decision names the prefix.
+		e.hold, e.single, e.multi = 0, false, true
+	}
 	if e.hold > now || e.pending {
 		return nil // decided: wait for the hold (or the limit) to end
 	}
@@ -793,6 +803,7 @@ func (d *Detector) decide(e *entry, win uint8, now int64) *Decision {
 	e.n = 0
 	e.multi = false
 	e.addrs = 0
+	e.single = e.k.v6 && e.k.plen < 128 && d.out.Source.IsSingleIP()
 	e.hold = now + d.hold
 	if d.hold == 0 {
 		e.hold = now + 1

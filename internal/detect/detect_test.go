@@ -168,6 +168,15 @@ func TestScenarios(t *testing.T) {
 			}
 			return
 		}, nil, 0},
+		{"ipv6-address-then-its-64", func() (ps []*Probe) {
+			for i := 0; i < 12; i++ {
+				ps = append(ps, probe(time.Duration(i)*time.Second, "2001:db8:bad:7::5", 6, uint16(i+1)))
+			}
+			for i := 0; i < 12; i++ { // its neighbour, within the hold
+				ps = append(ps, probe(time.Minute+time.Duration(i)*time.Second, "2001:db8:bad:7::6", 6, uint16(i+1)))
+			}
+			return
+		}, []string{"2001:db8:bad:7::5", "2001:db8:bad:7::/64"}, 0},
 		{"redecided-after-hold", func() (ps []*Probe) {
 			for i := 0; i < 500; i++ { // a new port every 20 s for 2h46m
 				ps = append(ps, probe(time.Duration(i)*20*time.Second, "203.0.113.50", 6, uint16(10000+i)))
