@@ -43,16 +43,19 @@ import (
 // Records cut before their flags: pflogd's default 116-byte snapshot
 // length keeps only the ports of an IPv6 TCP segment. Such a record
 // counts (with Probe.Cut set) only when its destination port is below
-// CutMaxPort (512) and its source port is 1024 or above. A reply to this
-// host's own connection goes to the local port of that connection, which
-// the kernel takes from the ephemeral range (10000-65535 on FreeBSD) and
-// bindresvport(3) and rresvport(3) from 512-1023, and comes from the
-// remote service port; a late segment of a client of our services comes
-// from the client's ephemeral port to our service port, which pf passes
-// and so is logged only with a "log" block rule on an open port. Neither
-// falls under the rule; a scanner's SYNs to the classic service ports
-// (22, 23, 25, 80, 443, 445, ...) do. The same rule applies to SCTP and
-// DCCP records cut before their chunk or packet type.
+// CutMaxPort (512) and its source port is 1024 or above. A reply to one
+// of this host's own connections goes to that connection's local port,
+// which the kernel takes from the ephemeral range (10000-65535 on
+// FreeBSD) and bindresvport(3) and rresvport(3) from 512-1023, and comes
+// from the remote service's port, below 1024 for the usual services: it
+// does not fall under the rule, unless a program binds a TCP port below
+// 512 itself and connects from it to a service on a high port. A late
+// segment of a client of one of this host's services below 512 (after pf
+// expired its state) does, but once per service, as every repeat to one
+// port counts once: the thresholds must stay above three times the number
+// of such services the same client uses. A scanner's SYNs to the classic
+// service ports (22, 23, 25, 80, 443, 445, ...) count. The same rule
+// applies to SCTP and DCCP records cut before their chunk or packet type.
 func Classify(p *Probe, t int64, h *pflog.Header, s *packet.Summary, ip []byte) {
 	*p = Probe{Time: t, Src: s.Src, Rule: h.RuleNr, Iface: h.IfName}
 	if s.Version == 0 || !s.Src.IsValid() {
