@@ -145,6 +145,8 @@ func decisionCases() []f2bCase {
 		{name: "decision/crafted-interface", line: text(dname), want: [3]string{"", "", "198.51.100.77"}},
 		{name: "decision/sctp-dccp-other", line: text(dsctp), want: [3]string{"", "", "198.51.100.78"}},
 		{name: "daemon/decision-limit", line: text(lim), want: [3]string{"", "", ""}},
+		{name: "forged/mapped-decision", line: "2026-11-21T00:46:09.000000+00:00 pfasciilogd: scan from ::ffff:192.0.2.1: 12 ports (tcp 12) in 1s, fast window, rule 7 on vtnet0", want: [3]string{"", "", ""}},
+		{name: "forged/mapped-decision-64", line: "2026-11-21T00:46:10.000000+00:00 pfasciilogd: scan from ::ffff:192.0.2.0/120: 12 ports (tcp 12) in 1s, fast window, rule 7 on vtnet0", want: [3]string{"", "", ""}},
 		// SCTP and DCCP as tcpdump prints them (the printer prints
 		// "ip-proto-132 28" today, without addresses).
 		{name: "tcpdump/sctp-init", line: pre + "192.0.2.11.40000 > 198.51.100.7.3868: sctp (1) [INIT] [init tag: 287454020] [rwnd: 65535] [OS: 10] [MIS: 10] [init TSN: 1] ", want: [3]string{"192.0.2.11", "192.0.2.11", ""}},
