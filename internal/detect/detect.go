@@ -285,7 +285,7 @@ type Stats struct {
 	Cut        uint64 // probes from records cut before their TCP flags (see Classify)
 	Entries    int    // protected entries in use
 	TableSize  int    // protected capacity
-	Probations int    // probation entries in use
+	Probations int    // probation slots in use (Tick frees stale ones within 64 ticks)
 	Bytes      int    // memory of both tables and the own set
 }
 
@@ -354,6 +354,9 @@ type Detector struct {
 	out        Decision
 	now        int64          // latest capture time seen
 	learned    bool           // the own set holds something
+	nEntries   int            // protected slots in use
+	nProb      int            // probation slots in use
+	sweep      int            // next probation slot Tick looks at
 	never      []netip.Prefix // Own and Ignore
 	ownNets    []key          // the Prefix6 prefixes holding a configured own address
 }
@@ -413,17 +416,7 @@ func (d *Detector) Config() Config { return d.cfg }
 // Stats returns the counters.
 func (d *Detector) Stats() Stats {
 	s := d.st
-	s.Entries, s.Probations = 0, 0
-	for i := range d.tab {
-		if d.tags[i] != 0 {
-			s.Entries++
-		}
-	}
-	for i := range d.ptab {
-		if e := &d.ptab[i]; e.fp != 0 && int64(d.now/1e9)-int64(e.sec) <= d.slow/1000 {
-			s.Probations++
-		}
-	}
+	s.Entries, s.Probations = d.nEntries, d.nProb
 	return s
 }
 
@@ -622,6 +615,7 @@ func (d *Detector) Observe(p *Probe) *Decision {
 		// A second distinct port: promote.
 		pe := *e
 		*e = pentry{}
+		d.nProb--
 		ne := d.victim(base, tag, now)
 		d.start(ne, &k, &ak, now)
 		ne.multi = pe.port&0xff != uint32(a8)
@@ -633,6 +627,9 @@ func (d *Detector) Observe(p *Probe) *Decision {
 	}
 	if pb[v].fp != 0 && sec-pb[v].sec <= slowS {
 		d.st.Probation++
+	}
+	if pb[v].fp == 0 {
+		d.nProb++
 	}
 	pb[v] = pentry{fp: fp, fp2: fp2, port: port<<8 | uint32(a8), sec: sec}
 	return nil
@@ -671,6 +668,7 @@ func (d *Detector) victim(base int, tag uint32, now int64) *entry {
 		e := &bucket[i]
 		if d.tags[base+i] == 0 {
 			d.tags[base+i] = tag
+			d.nEntries++
 			return e
 		}
 		n := MaxPorts + 1
@@ -892,8 +890,23 @@ func (d *Detector) Tick(now int64, emit func(*Decision)) {
 		if e.hold <= now && e.last+slowNS < now {
 			*e = entry{}
 			d.tags[i] = 0
+			d.nEntries--
 		}
 	}
-	// Probation slots older than the slow window count as empty; no
-	// sweep needed.
+	// Probation slots older than the slow window already count as empty
+	// to Observe; free them a 64th of the table per tick, so that
+	// Stats.Probations follows.
+	n := max(len(d.ptab)/64, min(len(d.ptab), 64))
+	slowS := uint32(d.slow / 1000)
+	sec := uint32(now / 1e9)
+	for range n {
+		e := &d.ptab[d.sweep]
+		if e.fp != 0 && sec-e.sec > slowS {
+			*e = pentry{}
+			d.nProb--
+		}
+		if d.sweep++; d.sweep == len(d.ptab) {
+			d.sweep = 0
+		}
+	}
 }

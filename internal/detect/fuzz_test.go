@@ -146,5 +146,20 @@ func FuzzDetector(f *testing.F) {
 				t.Fatalf("table over capacity: %+v", st)
 			}
 		}
+		// The incremental counts agree with the tables.
+		ne, np := 0, 0
+		for i := range d.tags {
+			if d.tags[i] != 0 {
+				ne++
+			}
+		}
+		for i := range d.ptab {
+			if d.ptab[i].fp != 0 {
+				np++
+			}
+		}
+		if st := d.Stats(); st.Entries != ne || st.Probations != np {
+			t.Fatalf("stats say %d/%d entries, tables hold %d/%d", st.Entries, st.Probations, ne, np)
+		}
 	})
 }
