@@ -82,8 +82,20 @@ func (fw *Firewall) Eval(p Packet) Verdict {
 	if slices.Contains(fw.Main.Skip, p.If) {
 		return Verdict{Pass: true}
 	}
-	k := stateKey{p.Proto, p.Src, p.Dst, p.SPort, p.DPort}
-	rev := stateKey{p.Proto, p.Dst, p.Src, p.DPort, p.SPort}
+	sp, dp := p.SPort, p.DPort
+	if p.Proto == 1 || p.Proto == 58 {
+		// ICMP states are per type; an echo reply belongs to its request.
+		t := uint16(p.ICMPType)
+		switch {
+		case p.Proto == 1 && t == 0:
+			t = 8
+		case p.Proto == 58 && t == 129:
+			t = 128
+		}
+		sp, dp = t, t
+	}
+	k := stateKey{p.Proto, p.Src, p.Dst, sp, dp}
+	rev := stateKey{p.Proto, p.Dst, p.Src, dp, sp}
 	if fw.states[k] || fw.states[rev] {
 		return Verdict{Pass: true, ByState: true}
 	}

@@ -215,6 +215,15 @@ func Pfctl(args []string, stdin io.Reader, stdout, stderr io.Writer, statePath, 
 		return 1
 	}
 
+	// Read the ruleset before taking the lock: in "pfctl -sr | ... |
+	// pfctl -f-" the writer needs the lock to produce that input.
+	var input []byte
+	var inputErr error
+	if file == "-" {
+		input, inputErr = io.ReadAll(stdin)
+	} else if file != "" {
+		input, inputErr = os.ReadFile(file)
+	}
 	unlock, err := lock(statePath)
 	if err != nil {
 		fmt.Fprintf(stderr, "pfctl: %v\n", err)
@@ -247,16 +256,12 @@ func Pfctl(args []string, stdin io.Reader, stdout, stderr io.Writer, statePath, 
 
 	switch {
 	case file != "":
-		var b []byte
-		name := file
+		b, name := input, file
 		if file == "-" {
 			name = "stdin"
-			b, err = io.ReadAll(stdin)
-		} else {
-			b, err = os.ReadFile(file)
 		}
-		if err != nil {
-			fmt.Fprintf(stderr, "pfctl: %s: %v\n", file, err)
+		if inputErr != nil {
+			fmt.Fprintf(stderr, "pfctl: %s: %v\n", file, inputErr)
 			return 1
 		}
 		for _, l := range strings.Split(strings.TrimRight(string(b), "\n"), "\n") {
