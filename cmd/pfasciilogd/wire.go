@@ -365,9 +365,6 @@ func sandbox(o *options, log *daemon.Logger, srcs []source.Source, outs *outputs
 	if outs.netLike {
 		why = append(why, "syslog and journal outputs reconnect by address")
 	}
-	if o.useSyslog {
-		why = append(why, "-S reconnects to syslogd by path")
-	}
 	if len(why) > 0 {
 		log.Infof("not entering Capsicum capability mode: %s", strings.Join(why, "; "))
 		return
@@ -394,7 +391,7 @@ func sandbox(o *options, log *daemon.Logger, srcs []source.Source, outs *outputs
 	if pid != nil {
 		errs = append(errs, limit(pid.Fd(), capsicum.Append))
 	}
-	errs = append(errs, limit(2, capsicum.Append))
+	errs = append(errs, limit(2, capsicum.Append), limit(log.SyslogFd(), capsicum.Append))
 	if outs.stdout {
 		errs = append(errs, limit(1, capsicum.Append))
 	}
