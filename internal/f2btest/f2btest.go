@@ -180,6 +180,11 @@ func (s *Server) Status(jail string) (Status, error) {
 	if err != nil {
 		return Status{}, fmt.Errorf("fail2ban-client status %s: %v: %s", jail, err, out)
 	}
+	return parseStatus(out), nil
+}
+
+// parseStatus reads fail2ban-client's "status JAIL" answer.
+func parseStatus(out string) Status {
 	var st Status
 	for _, line := range strings.Split(out, "\n") {
 		k, v, ok := strings.Cut(line, ":")
@@ -202,7 +207,7 @@ func (s *Server) Status(jail string) (Status, error) {
 		}
 	}
 	sort.Strings(st.BannedIPs)
-	return st, nil
+	return st
 }
 
 // WaitJails waits until the server answers and runs every named jail.
