@@ -100,9 +100,7 @@ func (fw *Firewall) Eval(p Packet) Verdict {
 		return Verdict{Pass: true, ByState: true}
 	}
 	var last *Rule
-	var lastRS *Ruleset
-	quick := fw.evalRules(fw.Main, p, &last, &lastRS)
-	_ = quick
+	fw.evalRules(fw.Main, p, &last)
 	if last == nil {
 		return Verdict{Pass: true}
 	}
@@ -117,18 +115,18 @@ func (fw *Firewall) Eval(p Packet) Verdict {
 }
 
 // evalRules walks rs; it reports whether a quick rule ended evaluation.
-func (fw *Firewall) evalRules(rs *Ruleset, p Packet, last **Rule, lastRS **Ruleset) bool {
+func (fw *Firewall) evalRules(rs *Ruleset, p Packet, last **Rule) bool {
 	for _, r := range rs.Rules {
 		if r.Anchor != "" {
 			for _, a := range fw.anchorsFor(r.Anchor) {
-				if fw.evalRules(a, p, last, lastRS) {
+				if fw.evalRules(a, p, last) {
 					return true
 				}
 			}
 			continue
 		}
 		if rs.match(r, p) {
-			*last, *lastRS = r, rs
+			*last = r
 			if r.Quick {
 				return true
 			}
