@@ -37,6 +37,16 @@ CROWDSEC_EXAMPLES = README profiles-range.yaml acquis.d/pfasciilogd.yaml \
 VERSION_SH = v="$(VERSION)"; [ -n "$$v" ] || v=$$(git describe --tags --always --dirty 2>/dev/null) || v=""; [ -n "$$v" ] || v="$(FALLBACK_VERSION)"
 GOBUILD = CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w -X main.version=$$v"
 
+# The account the daemon drops root for, and that owns the log in the
+# newsyslog entry. newsyslog(8) refuses its whole configuration (no log on
+# the host rotates) when one line names an unknown user, so the entry is
+# activated only when the account exists; as root on FreeBSD (without
+# DESTDIR) "make install" creates it with pw(8) first. ID and PW are the
+# commands used for that (tests point them at stand-ins).
+RUNAS = pfasciilogd
+ID = id
+PW = pw
+
 # PREFIX is substituted into the files that name installed paths.
 SUBST = sed -e 's|%%PREFIX%%|$(PREFIX)|g'
 
@@ -74,6 +84,7 @@ install: build
 	mkdir -p $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/man/man8 \
 	    $(DESTDIR)$(PREFIX)/etc/rc.d $(DESTDIR)$(PREFIX)/etc/newsyslog.conf.d \
 	    $(DESTDIR)$(PREFIX)/etc/fail2ban/filter.d $(DESTDIR)$(PREFIX)/etc/fail2ban/jail.d \
+	    $(DESTDIR)$(PREFIX)/etc/fail2ban/action.d \
 	    $(DESTDIR)$(EXAMPLESDIR)
 	cp $(BIN)/pfasciilogd $(DESTDIR)$(PREFIX)/sbin/pfasciilogd
 	chmod 755 $(DESTDIR)$(PREFIX)/sbin/pfasciilogd
@@ -85,11 +96,29 @@ install: build
 	    $(SUBST) fail2ban/filter.d/$$f > $(DESTDIR)$(PREFIX)/etc/fail2ban/filter.d/$$f; \
 	    chmod 644 $(DESTDIR)$(PREFIX)/etc/fail2ban/filter.d/$$f; \
 	done
+	$(SUBST) fail2ban/action.d/pfasciilogd-pf.conf > $(DESTDIR)$(PREFIX)/etc/fail2ban/action.d/pfasciilogd-pf.conf
+	chmod 644 $(DESTDIR)$(PREFIX)/etc/fail2ban/action.d/pfasciilogd-pf.conf
 	set -e; for f in newsyslog.conf.d/pfasciilogd.conf fail2ban/jail.d/pfasciilogd.conf; do \
 	    d=$(DESTDIR)$(PREFIX)/etc/$$f; \
 	    $(SUBST) $$f > $$d.sample; chmod 644 $$d.sample; \
-	    [ -e $$d ] || cp -p $$d.sample $$d; \
 	done
+	[ -e $(DESTDIR)$(PREFIX)/etc/fail2ban/jail.d/pfasciilogd.conf ] || \
+	    cp -p $(DESTDIR)$(PREFIX)/etc/fail2ban/jail.d/pfasciilogd.conf.sample $(DESTDIR)$(PREFIX)/etc/fail2ban/jail.d/pfasciilogd.conf
+	@set -e; d=$(DESTDIR)$(PREFIX)/etc/newsyslog.conf.d/pfasciilogd.conf; \
+	if [ -z "$(DESTDIR)" ] && [ "$$(uname -s)" = FreeBSD ] && [ "$$($(ID) -u)" = 0 ] && \
+	    ! $(ID) $(RUNAS) >/dev/null 2>&1; then \
+	    echo "creating user $(RUNAS) with pw(8)"; \
+	    $(PW) groupshow $(RUNAS) >/dev/null 2>&1 || $(PW) groupadd $(RUNAS); \
+	    $(PW) useradd $(RUNAS) -g $(RUNAS) -c "pfasciilogd daemon" -d /nonexistent -s /usr/sbin/nologin; \
+	fi; \
+	if [ -e $$d ]; then :; \
+	elif $(ID) $(RUNAS) >/dev/null 2>&1; then cp -p $$d.sample $$d; \
+	else \
+	    echo "NOTE: user $(RUNAS) does not exist: installed only $$d.sample."; \
+	    echo "  newsyslog refuses its whole configuration when one line names an unknown user."; \
+	    echo "  Create the user (pw useradd $(RUNAS) -d /nonexistent -s /usr/sbin/nologin), then copy the"; \
+	    echo "  sample to $${d##*/}, or run make install again."; \
+	fi
 	set -e; for f in $(EXAMPLES); do \
 	    $(SUBST) $$f > $(DESTDIR)$(EXAMPLESDIR)/$${f##*/}; chmod 644 $(DESTDIR)$(EXAMPLESDIR)/$${f##*/}; \
 	done

@@ -476,9 +476,6 @@ func sandbox(o *options, log *daemon.Logger, srcs []source.Source, outs *outputs
 	if outs.netLike {
 		why = append(why, "syslog and journal outputs reconnect by address")
 	}
-	if o.useSyslog {
-		why = append(why, "-S reconnects to syslogd by path")
-	}
 	if len(why) > 0 {
 		log.Infof("not entering Capsicum capability mode: %s", strings.Join(why, "; "))
 		return
@@ -508,7 +505,7 @@ func sandbox(o *options, log *daemon.Logger, srcs []source.Source, outs *outputs
 	if keeper != nil {
 		errs = append(errs, limit(keeper.w.Fd(), capsicum.Directory|capsicum.Rename))
 	}
-	errs = append(errs, limit(2, capsicum.Append))
+	errs = append(errs, limit(2, capsicum.Append), limit(log.SyslogFd(), capsicum.Append))
 	if outs.stdout {
 		errs = append(errs, limit(1, capsicum.Append))
 	}

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pfasciilogd/pfasciilogd/internal/f2btest"
 	"github.com/pfasciilogd/pfasciilogd/internal/format"
 	"github.com/pfasciilogd/pfasciilogd/internal/gen"
 	"github.com/pfasciilogd/pfasciilogd/internal/output"
@@ -344,8 +345,7 @@ func testJournalFields(t *testing.T) {
 // written it yet) a minimal equivalent.
 
 func testJournalFail2ban(t *testing.T) {
-	server := testtool.Need(t, "fail2ban-server", "fail2ban")
-	client := testtool.Need(t, "fail2ban-client", "fail2ban")
+	server, _ := f2btest.Need(t)
 	// fail2ban's systemd backend needs python3-systemd.
 	py := "/usr/bin/python3"
 	if b, err := os.ReadFile(server); err == nil && bytes.HasPrefix(b, []byte("#!")) {
@@ -355,12 +355,6 @@ func testJournalFail2ban(t *testing.T) {
 		"python3-systemd is not installed (apt-get install python3-systemd)")
 
 	dir := t.TempDir()
-	conf := filepath.Join(dir, "conf")
-	for _, d := range []string{"filter.d", "action.d"} {
-		if err := os.MkdirAll(filepath.Join(conf, d), 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
 	// The shipped filters, as the package installs them.
 	filter, err := os.ReadFile("../../fail2ban/filter.d/pfasciilogd.conf")
 	if err != nil {
@@ -372,12 +366,13 @@ func testJournalFail2ban(t *testing.T) {
 	}
 	bans := filepath.Join(dir, "bans")
 	logfile := filepath.Join(dir, "pf.log")
-	files := map[string]string{
+	if err := os.WriteFile(logfile, nil, 0o640); err != nil {
+		t.Fatal(err)
+	}
+	srv := f2btest.Start(t, f2btest.Config{Dir: dir, Files: map[string]string{
 		"filter.d/pfasciilogd.conf":         string(filter),
 		"filter.d/pfasciilogd-journal.conf": string(journalFilter),
-		"action.d/record.conf":              "[Definition]\nactionstart =\nactionstop =\nactioncheck =\nactionban = echo \"<name> <ip>\" >> " + bans + "\nactionunban =\n",
-		"fail2ban.conf": fmt.Sprintf("[Definition]\nloglevel = INFO\nlogtarget = %s\nsocket = %s\npidfile = %s\ndbfile = :memory:\n",
-			filepath.Join(dir, "f2b.log"), filepath.Join(dir, "f2b.sock"), filepath.Join(dir, "f2b.pid")),
+		"action.d/record.conf":              f2btest.RecordAction(bans),
 		"jail.conf": fmt.Sprintf(`[DEFAULT]
 banaction = record
 action = record[name=%%(__name__)s]
@@ -396,41 +391,8 @@ enabled = true
 filter = pfasciilogd-journal
 backend = systemd
 `, logfile),
-	}
-	for name, body := range files {
-		if err := os.WriteFile(filepath.Join(conf, name), []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := os.WriteFile(logfile, nil, 0o640); err != nil {
-		t.Fatal(err)
-	}
-	sock := filepath.Join(dir, "f2b.sock")
-	var srvOut bytes.Buffer
-	srv := exec.Command(server, "-f", "-x", "-c", conf, "-s", sock, "-p", filepath.Join(dir, "f2b.pid"), "start")
-	srv.Stdout, srv.Stderr = &srvOut, &srvOut
-	if err := srv.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		exec.Command(client, "-c", conf, "-s", sock, "stop").Run()
-		done := make(chan struct{})
-		go func() { srv.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			srv.Process.Kill()
-			<-done
-		}
-		if t.Failed() {
-			log, _ := os.ReadFile(filepath.Join(dir, "f2b.log"))
-			t.Logf("fail2ban-server output:\n%s\nfail2ban log:\n%s", srvOut.String(), log)
-		}
-	}()
-	waitFor(t, "fail2ban to run both jails", func() bool {
-		out, err := exec.Command(client, "-c", conf, "-s", sock, "status").CombinedOutput()
-		return err == nil && bytes.Contains(out, []byte("pf-file")) && bytes.Contains(out, []byte("pf-journal"))
-	})
+	}})
+	srv.WaitJails("pf-file", "pf-journal")
 
 	// Traffic: two scanners (IPv4 and IPv6) over many ports, a host below
 	// maxretry, passed packets and outbound blocks that must never count.
@@ -482,20 +444,22 @@ backend = systemd
 	}
 	want := []string{"198.51.100.66", "2001:db8:bad::66"}
 	got := func(jail string) []string {
-		b, _ := os.ReadFile(bans)
-		var ips []string
-		for _, l := range strings.Split(string(b), "\n") {
-			if ip, ok := strings.CutPrefix(l, jail+" "); ok {
-				ips = append(ips, ip)
-			}
-		}
-		sort.Strings(ips)
+		ips, _ := f2btest.Recorded(bans, jail)
 		return ips
 	}
-	waitFor(t, "bans from both jails", func() bool {
-		return len(got("pf-file")) >= len(want) && len(got("pf-journal")) >= len(want)
-	})
-	time.Sleep(1500 * time.Millisecond) // would a wrong ban follow?
+	// Each jail counts 12+12+3 failures; both ban the two scanners.
+	const failures = 27
+	for _, jail := range []string{"pf-file", "pf-journal"} {
+		srv.WaitFailed(jail, failures)
+		srv.Wait("jail "+jail+" bans the scanners", func() (bool, string) {
+			st, err := srv.Status(jail)
+			if err != nil {
+				return false, err.Error()
+			}
+			_, n := f2btest.Recorded(bans, jail)
+			return st.TotalBanned >= len(want) && n >= st.TotalBanned, fmt.Sprint(st.TotalBanned, n)
+		})
+	}
 	for _, jail := range []string{"pf-file", "pf-journal"} {
 		if g := got(jail); strings.Join(g, " ") != strings.Join(want, " ") {
 			t.Errorf("%s banned %q, want %q", jail, g, want)

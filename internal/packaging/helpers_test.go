@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/pfasciilogd/pfasciilogd/internal/pftest"
 )
 
 // root is the repository root, seen from this package's directory.
@@ -78,6 +80,8 @@ func daemon(t testing.TB) string {
 }
 
 func TestMain(m *testing.M) {
+	// As "pfctl" on a fail2ban test's PATH, this binary is the stand-in.
+	pftest.RunPfctlIfCalled()
 	code := m.Run()
 	if buildDir != "" {
 		os.RemoveAll(buildDir)

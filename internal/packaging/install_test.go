@@ -3,6 +3,7 @@ package packaging
 import (
 	"bytes"
 	"compress/gzip"
+	"fmt"
 	"io"
 	"io/fs"
 	"os"
@@ -10,6 +11,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -70,6 +72,7 @@ var installSource = map[string]string{
 	"etc/newsyslog.conf.d/pfasciilogd.conf":          "newsyslog.conf.d/pfasciilogd.conf",
 	"etc/newsyslog.conf.d/pfasciilogd.conf.sample":   "newsyslog.conf.d/pfasciilogd.conf",
 	"etc/fail2ban/filter.d/pfasciilogd.conf":         "fail2ban/filter.d/pfasciilogd.conf",
+	"etc/fail2ban/action.d/pfasciilogd-pf.conf":      "fail2ban/action.d/pfasciilogd-pf.conf",
 	"etc/fail2ban/jail.d/pfasciilogd.conf":           "fail2ban/jail.d/pfasciilogd.conf",
 	"etc/fail2ban/jail.d/pfasciilogd.conf.sample":    "fail2ban/jail.d/pfasciilogd.conf",
 	"share/examples/pfasciilogd/pf.conf":             "port/examples/pf.conf",
@@ -85,50 +88,152 @@ var installSource = map[string]string{
 }
 
 // TestInstallMatchesPlist stages "make install" with bmake and with GNU
-// make and compares the tree file by file with port/pkg-plist.
+// make and compares the tree file by file with port/pkg-plist. The
+// newsyslog entry names the user pfasciilogd as owner; newsyslog refuses
+// its whole configuration over an unknown user, so without that account
+// only the .sample may be installed (issue 10 point 3). Whether it exists
+// is asked with ID, here a stand-in for id(1).
 func TestInstallMatchesPlist(t *testing.T) {
-	want := plistFiles(t)
-	for _, f := range want {
+	plist := plistFiles(t)
+	for _, f := range plist {
 		if _, ok := installSource[f]; !ok {
 			t.Errorf("pkg-plist lists %s, which this test does not know", f)
 		}
 	}
+	const activeNewsyslog = "etc/newsyslog.conf.d/pfasciilogd.conf"
 	for _, mk := range []struct{ name, pkg string }{{"bmake", "bmake"}, {"make", "make"}} {
-		t.Run(mk.name, func(t *testing.T) {
-			makePath := testtool.Need(t, mk.name, mk.pkg)
-			dest := t.TempDir()
-			bin := t.TempDir()
-			cmd := exec.Command(makePath, "install", "DESTDIR="+dest, "PREFIX="+testPrefix,
-				"BIN="+bin, "VERSION=9.8.7-test")
-			cmd.Dir = root
-			cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "MAKEFLAGS=")
-			if out, err := cmd.CombinedOutput(); err != nil {
-				t.Fatalf("%s install: %v\n%s", mk.name, err, out)
+		for _, userExists := range []bool{false, true} {
+			name := mk.name + "/without-user"
+			if userExists {
+				name = mk.name + "/with-user"
 			}
-			got := stagedFiles(t, dest)
-			if strings.Join(got, "\n") != strings.Join(want, "\n") {
-				t.Fatalf("%s install staged\n  %s\nwant (pkg-plist)\n  %s", mk.name,
-					strings.Join(got, "\n  "), strings.Join(want, "\n  "))
+			t.Run(name, func(t *testing.T) {
+				makePath := testtool.Need(t, mk.name, mk.pkg)
+				dest := t.TempDir()
+				bin := t.TempDir()
+				id := filepath.Join(t.TempDir(), "id")
+				code := 1
+				if userExists {
+					code = 0
+				}
+				must(t, os.WriteFile(id, []byte(fmt.Sprintf("#!/bin/sh\ncase $1 in -u) echo 1001 ;; pfasciilogd) exit %d ;; *) exec id \"$@\" ;; esac\n", code)), 0o755))
+				install := func() string {
+					t.Helper()
+					cmd := exec.Command(makePath, "install", "DESTDIR="+dest, "PREFIX="+testPrefix,
+						"BIN="+bin, "VERSION=9.8.7-test", "ID="+id, "PW=false")
+					cmd.Dir = root
+					cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "MAKEFLAGS=")
+					out, err := cmd.CombinedOutput()
+					if err != nil {
+						t.Fatalf("%s install: %v\n%s", mk.name, err, out)
+					}
+					return string(out)
+				}
+				out := install()
+				var want []string
+				for _, f := range plist {
+					if f != activeNewsyslog || userExists {
+						want = append(want, f)
+					}
+				}
+				got := stagedFiles(t, dest)
+				if strings.Join(got, "\n") != strings.Join(want, "\n") {
+					t.Fatalf("%s install staged\n  %s\nwant\n  %s", mk.name,
+						strings.Join(got, "\n  "), strings.Join(want, "\n  "))
+				}
+				if !userExists && !strings.Contains(out, "NOTE: user pfasciilogd does not exist") {
+					t.Errorf("install without the user does not say why the newsyslog entry is not active:\n%s", out)
+				}
+				for _, f := range want {
+					checkInstalled(t, filepath.Join(dest, testPrefix, f), f)
+				}
+				// What newsyslog reads ([!.]*.conf in newsyslog.conf.d)
+				// names only existing users and groups.
+				users, groups := systemAccounts(t)
+				if userExists {
+					users["pfasciilogd"], groups["pfasciilogd"] = true, true
+				}
+				checkNewsyslogDir(t, filepath.Join(dest, testPrefix, "etc/newsyslog.conf.d"), users, groups)
+
+				// A second install keeps a changed configuration file, as
+				// pkg's @sample does, and refreshes the sample.
+				conf := filepath.Join(dest, testPrefix, "etc/fail2ban/jail.d/pfasciilogd.conf")
+				must(t, os.WriteFile(conf, []byte("# mine\n"), 0o644))
+				install()
+				if b, _ := os.ReadFile(conf); string(b) != "# mine\n" {
+					t.Errorf("second install overwrote the configured %s", conf)
+				}
+			})
+		}
+	}
+}
+
+// systemAccounts returns this system's user and group names.
+func systemAccounts(t *testing.T) (users, groups map[string]bool) {
+	users, groups = map[string]bool{}, map[string]bool{}
+	for file, m := range map[string]map[string]bool{"/etc/passwd": users, "/etc/group": groups} {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, l := range strings.Split(string(b), "\n") {
+			if name, _, ok := strings.Cut(l, ":"); ok && name != "" {
+				m[name] = true
 			}
-			for _, f := range want {
-				checkInstalled(t, filepath.Join(dest, testPrefix, f), f)
-			}
-			// A second install keeps a changed configuration file, as
-			// pkg's @sample does, and refreshes the sample.
-			conf := filepath.Join(dest, testPrefix, "etc/fail2ban/jail.d/pfasciilogd.conf")
-			if err := os.WriteFile(conf, []byte("# mine\n"), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			cmd = exec.Command(makePath, "install", "DESTDIR="+dest, "PREFIX="+testPrefix, "BIN="+bin)
-			cmd.Dir = root
-			cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "MAKEFLAGS=")
-			if out, err := cmd.CombinedOutput(); err != nil {
-				t.Fatalf("%s install again: %v\n%s", mk.name, err, out)
-			}
-			if b, _ := os.ReadFile(conf); string(b) != "# mine\n" {
-				t.Errorf("second install overwrote the configured %s", conf)
-			}
-		})
+		}
+	}
+	return users, groups
+}
+
+// checkNewsyslogDir checks every file newsyslog would read from dir
+// (newsyslog.conf's <include> .../newsyslog.conf.d/[!.]*.conf): each line
+// parses per newsyslog.conf(5), and its owner and group exist (newsyslog
+// refuses the whole configuration otherwise).
+func checkNewsyslogDir(t *testing.T, dir string, users, groups map[string]bool) {
+	t.Helper()
+	files, _ := filepath.Glob(filepath.Join(dir, "[!.]*.conf"))
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		must(t, err)
+		if err := checkNewsyslog(string(b), users, groups); err != nil {
+			t.Errorf("%s: %v", f, err)
+		}
+	}
+}
+
+// checkNewsyslog checks newsyslog.conf(5) text as newsyslog reads it.
+func checkNewsyslog(text string, users, groups map[string]bool) error {
+	for _, line := range strings.Split(text, "\n") {
+		if l := strings.TrimSpace(line); l == "" || strings.HasPrefix(l, "#") {
+			continue
+		}
+		e, err := parseNewsyslog(line)
+		if err != nil {
+			return err
+		}
+		isNum := func(s string) bool { _, err := strconv.Atoi(s); return err == nil }
+		if e.owner != "" && !users[e.owner] && !isNum(e.owner) {
+			return fmt.Errorf("newsyslog: unknown user %s (newsyslog refuses the whole configuration)", e.owner)
+		}
+		if e.group != "" && !groups[e.group] && !isNum(e.group) {
+			return fmt.Errorf("newsyslog: unknown group %s (newsyslog refuses the whole configuration)", e.group)
+		}
+	}
+	return nil
+}
+
+func TestCheckNewsyslog(t *testing.T) {
+	users, groups := map[string]bool{"root": true}, map[string]bool{"wheel": true}
+	for text, ok := range map[string]bool{
+		"/var/log/x root:wheel 640 7 * @T00 JC /var/run/x.pid": true,
+		"/var/log/x 640 7 * @T00 JC":                           true,
+		"/var/log/x 0:0 640 7 * @T00 JC":                       true,
+		"/var/log/x nobody:wheel 640 7 * @T00 JC":              false,
+		"/var/log/x root:staff 640 7 * @T00 JC":                false,
+	} {
+		if err := checkNewsyslog(text, users, groups); (err == nil) != ok {
+			t.Errorf("%s: %v", text, err)
+		}
 	}
 }
 

@@ -38,7 +38,7 @@ func TestRCScriptHeader(t *testing.T) {
 	for _, want := range []string{
 		"\n# PROVIDE: pfasciilogd\n",
 		"\n# BEFORE: fail2ban\n",
-		"\n# KEYWORD: nojailvnet shutdown\n",
+		"\n# KEYWORD: shutdown\n",
 		"\nname=\"pfasciilogd\"\n",
 		"\nrcvar=\"pfasciilogd_enable\"\n",
 		"\nload_rc_config \"$name\"\n",
@@ -67,13 +67,21 @@ func TestRCScriptHeader(t *testing.T) {
 }
 
 // standInRCSubr is a small rc.subr(8) for running the script under test.
-// It implements the parts of the real one the script relies on and writes
-// what the script asked for to $RC_LOG. Commands the script runs (kldstat,
-// kldload, ifconfig, install, id) are stubs on PATH that log too; kill is
-// a shell builtin, so it is replaced by a function here.
+// It implements the parts of the real one the script relies on, as
+// rc.subr(8) describes them, refuses what the real one refuses (no name
+// or rcvar, load_rc_config without the name, unknown commands), and
+// writes what the script asked for to $RC_LOG. Commands the script runs
+// (kldstat, kldload, ifconfig, install, id, sysctl) are stubs on PATH that
+// log too; kill is a shell builtin, so it is replaced by a function here.
 const standInRCSubr = `
 log() { echo "$*" >> "$RC_LOG"; }
 warn() { log "WARN $*"; }
+# check_jail MIB: true when sysctl security.jail.MIB is 1.
+check_jail() {
+	[ $# -eq 1 ] || err 3 "USAGE: check_jail mib"
+	_v=$(sysctl -n "security.jail.$1" 2>/dev/null) || return 1
+	[ "$_v" = 1 ]
+}
 err() { _code=$1; shift; log "ERR $*"; exit "$_code"; }
 info() { log "INFO $*"; }
 debug() { :; }
@@ -87,6 +95,7 @@ checkyesno() {
 	esac
 }
 load_rc_config() {
+	[ $# -ge 1 ] && [ -n "$1" ] || err 3 "USAGE: load_rc_config name"
 	log "load_rc_config $1"
 	. "$RC_CONF"
 }
@@ -97,6 +106,8 @@ load_kld() {
 }
 _run_rc_notrunning() { log "NOTRUNNING"; }
 run_rc_command() {
+	[ -n "$name" ] || err 3 "run_rc_command: \$name is not set."
+	[ -n "$rcvar" ] || err 3 "run_rc_command: \$rcvar is not set."
 	rc_arg=$1
 	eval rc_flags=\$${name}_flags
 	log "var name=$name rcvar=$rcvar command=$command procname=$procname pidfile=$pidfile"
@@ -148,6 +159,12 @@ type rcRun struct {
 // kldLoaded and ifExists steer the kldstat and ifconfig stubs.
 func runRC(t *testing.T, arg, rcConf string, kldLoaded bool, ifExists string, pid string) rcRun {
 	t.Helper()
+	return runRCIn(t, "", arg, rcConf, kldLoaded, ifExists, pid)
+}
+
+// runRCIn is runRC in a jail: jail is "" (the host), "classic" or "vnet".
+func runRCIn(t *testing.T, jail, arg, rcConf string, kldLoaded bool, ifExists string, pid string) rcRun {
+	t.Helper()
 	dir := t.TempDir()
 	prefix := filepath.Join(dir, "prefix")
 	must(t, os.MkdirAll(filepath.Join(prefix, "sbin"), 0o755))
@@ -177,9 +194,18 @@ if [ "$2" = create ]; then [ -z "$IF_CREATE_FAIL" ] || exit 1; echo "$1" >> "$RC
 exit 0`,
 		"install": "exit 0",
 		"id":      `echo "$2"`,
+		// security.jail.jailed and .vnet as $JAIL says: "", classic, vnet.
+		"sysctl": `case "$JAIL/$2" in
+classic/security.jail.jailed|vnet/security.jail.jailed|vnet/security.jail.vnet) echo 1 ;;
+*/security.jail.jailed|*/security.jail.vnet) echo 0 ;;
+*) exit 1 ;;
+esac`,
 	}
 	for name, body := range stub {
 		sh := "#!/bin/sh\necho \"CALL " + name + " $*\" >> \"$RC_LOG\"\n" + body + "\n"
+		if name == "sysctl" { // asked by check_jail; not part of the expected calls
+			sh = "#!/bin/sh\n" + body + "\n"
+		}
 		must(t, os.WriteFile(filepath.Join(stubs, name), []byte(sh), 0o755))
 	}
 
@@ -191,6 +217,7 @@ exit 0`,
 		"RC_CONF=" + filepath.Join(dir, "rc.conf"),
 		"RC_DIR=" + dir,
 		"IF_EXISTS=" + ifExists,
+		"JAIL=" + jail,
 	}
 	if ifExists == "!create" {
 		cmd.Env = append(cmd.Env, "IF_CREATE_FAIL=1")
@@ -225,8 +252,8 @@ func must(t *testing.T, err error) {
 func TestRCScriptStart(t *testing.T) {
 	// pfasciilogd_syslog=YES (the default) has daemon(8) carry standard
 	// error to syslog; NO only detaches.
-	daemon := []string{"/usr/sbin/daemon", "-f", "-S", "-l", "daemon", "-s", "info", "-T", "pfasciilogd", "PREFIX/sbin/pfasciilogd"}
-	quiet := []string{"/usr/sbin/daemon", "-f", "PREFIX/sbin/pfasciilogd"}
+	daemon := []string{"/usr/sbin/daemon", "-f", "PREFIX/sbin/pfasciilogd"}
+	quiet := daemon
 	tests := []struct {
 		name      string
 		rcConf    string
@@ -239,7 +266,7 @@ func TestRCScriptStart(t *testing.T) {
 		name:   "defaults",
 		rcConf: "pfasciilogd_enable=YES\npfasciilogd_logfile=@DIR@/pf.log\n",
 		exec: append(daemon, "-p", "/var/run/pfasciilogd.pid", "-o", "@DIR@/pf.log",
-			"-format", "text", "-u", "pfasciilogd", "-i", "pflog0", "-status", "/var/run/pfasciilogd/status"),
+			"-format", "text", "-S", "-u", "pfasciilogd", "-i", "pflog0", "-status", "/var/run/pfasciilogd/status"),
 		calls: []string{"kldstat -q -m pflog", "kldload pflog", "ifconfig pflog0", "ifconfig pflog0 create", "ifconfig pflog0 up",
 			"id pfasciilogd", "id -gn pfasciilogd", "install -o pfasciilogd -g pfasciilogd -m 640 /dev/null @DIR@/pf.log"},
 		logHas: []string{"load_rc_config pfasciilogd",
@@ -271,7 +298,7 @@ pfasciilogd_files="/var/log/host/pflog /var/log/host/pflog1"
 pfasciilogd_runas=""
 `,
 		exec: append(daemon, "-p", "/var/run/pfasciilogd.pid", "-o", "/var/log/pf.log",
-			"-format", "text", "-r", "/var/log/host/pflog", "-F", "-r", "/var/log/host/pflog1", "-F",
+			"-format", "text", "-S", "-r", "/var/log/host/pflog", "-F", "-r", "/var/log/host/pflog1", "-F",
 			"-state", "/var/db/pfasciilogd.state", "-status", "/var/run/pfasciilogd/status"),
 	}, {
 		name: "unprivileged user gets the log file",
@@ -282,7 +309,7 @@ pfasciilogd_logfile=@DIR@/newdir/pf.log
 		kldLoaded: true,
 		ifExists:  "pflog0",
 		exec: append(daemon, "-p", "/var/run/pfasciilogd.pid", "-o", "@DIR@/newdir/pf.log",
-			"-format", "text", "-u", "_pfasciilogd", "-i", "pflog0", "-status", "/var/run/pfasciilogd/status"),
+			"-format", "text", "-S", "-u", "_pfasciilogd", "-i", "pflog0", "-status", "/var/run/pfasciilogd/status"),
 		calls: []string{"kldstat -q -m pflog", "ifconfig pflog0", "ifconfig pflog0 up",
 			"id _pfasciilogd", "install -d -o root -g wheel -m 755 @DIR@/newdir", "id -gn _pfasciilogd",
 			"install -o _pfasciilogd -g _pfasciilogd -m 640 /dev/null @DIR@/newdir/pf.log"},
@@ -327,6 +354,55 @@ func TestRCScriptInterfaceCreateFails(t *testing.T) {
 	if r.exec != nil || !strings.Contains(r.log, "CALL ifconfig pflog7 create") ||
 		!strings.Contains(r.log, "WARN could not create pflog7.") || !strings.Contains(r.log, "PRECMD FAILED") {
 		t.Fatalf("a pflog interface that cannot be created must stop the start:\n%s", r.log)
+	}
+}
+
+// rcBootRuns reports whether rc(8) runs a script with this KEYWORD line at
+// boot: in any jail it skips "nojail" scripts, in a jail without its own
+// network stack also "nojailvnet" ones.
+func rcBootRuns(script, jail string) bool {
+	m := regexp.MustCompile(`(?m)^# KEYWORD: (.*)$`).FindStringSubmatch(script)
+	if m == nil {
+		return true
+	}
+	for _, k := range fields(m[1]) {
+		if jail != "" && k == "nojail" || jail == "classic" && k == "nojailvnet" {
+			return false
+		}
+	}
+	return true
+}
+
+// TestRCScriptJails: at boot, rc(8) runs the script in every jail; it
+// starts in a VNET jail as on the host, and in a classic jail only to
+// follow files (issue 10 point 12), saying why otherwise.
+func TestRCScriptJails(t *testing.T) {
+	script := readFile(t, "rc.d/pfasciilogd")
+	for _, jail := range []string{"", "classic", "vnet"} {
+		if !rcBootRuns(script, jail) {
+			t.Errorf("rc(8) would not run the script at boot in a %q jail (KEYWORD)", jail)
+		}
+	}
+	files := "pfasciilogd_enable=YES\npfasciilogd_runas=\"\"\npfasciilogd_files=/var/log/host/pflog\n"
+	live := "pfasciilogd_enable=YES\npfasciilogd_runas=\"\"\n"
+	for _, tc := range []struct {
+		jail, rcConf string
+		starts       bool
+	}{
+		{"", live, true}, {"vnet", live, true}, {"classic", live, false},
+		{"", files, true}, {"vnet", files, true}, {"classic", files, true},
+	} {
+		r := runRCIn(t, tc.jail, "start", tc.rcConf, true, "pflog0", "")
+		if (r.exec != nil) != tc.starts {
+			t.Errorf("jail %q, %q: started %v; want start=%v\n%s", tc.jail, tc.rcConf, r.exec, tc.starts, r.log)
+		}
+		if !tc.starts && (!strings.Contains(r.log, "WARN not starting in a non-VNET jail") || !strings.Contains(r.log, "pfasciilogd_files") ||
+			strings.Contains(r.log, "CALL kld") || strings.Contains(r.log, "CALL ifconfig")) {
+			t.Errorf("classic jail without files: no reason given, or it touched modules/interfaces:\n%s", r.log)
+		}
+		if tc.jail == "classic" && tc.starts && !slices.Contains(r.exec, "-r") {
+			t.Errorf("classic jail: %v does not follow the file", r.exec)
+		}
 	}
 }
 
