@@ -9,6 +9,7 @@ import (
 
 	"github.com/pfasciilogd/pfasciilogd/internal/packet"
 	"github.com/pfasciilogd/pfasciilogd/internal/pflog"
+	"github.com/pfasciilogd/pfasciilogd/internal/record"
 )
 
 // Filterlog is the -format filterlog formatter: the comma-separated line
@@ -51,7 +52,6 @@ type Filterlog struct {
 
 	ts   Timestamper
 	host string
-	s    packet.Summary
 }
 
 // NewFilterlog returns a filterlog formatter printing times in loc and
@@ -69,8 +69,11 @@ func NewFilterlog(loc *time.Location, host string) *Filterlog {
 	return &Filterlog{ts: Timestamper{Loc: loc}, host: string(appendCSVName(nil, []byte(host)))}
 }
 
-// Summary returns the packet summary of the last record Append formatted.
-func (f *Filterlog) Summary() *packet.Summary { return &f.s }
+// AppendEvent implements Formatter: events keep the text form (the
+// daemon's own voice after the timestamp), as before.
+func (f *Filterlog) AppendEvent(dst []byte, e *record.Event) []byte {
+	return appendEventText(dst, e, &f.ts)
+}
 
 // Append implements Formatter.
 func (f *Filterlog) Append(dst []byte, r *Record) []byte {
@@ -80,15 +83,15 @@ func (f *Filterlog) Append(dst []byte, r *Record) []byte {
 		dst = append(dst, f.host...)
 		dst = append(dst, " filterlog: "...)
 	}
-	dst = AppendFilterlogCSV(dst, r, &f.s)
+	dst = AppendFilterlogCSV(dst, r)
 	return append(dst, '\n')
 }
 
 // AppendFilterlogCSV appends the CSV part of a filterlog line (no
-// newline) and leaves the packet summary in s.
-func AppendFilterlogCSV(dst []byte, r *Record, s *packet.Summary) []byte {
+// newline).
+func AppendFilterlogCSV(dst []byte, r *Record) []byte {
 	h := r.Hdr
-	packet.Decode(r.IP, r.IPWireLen, s)
+	s := r.Summary()
 	dst = strconv.AppendUint(dst, uint64(h.RuleNr), 10)
 	dst = append(dst, ',')
 	if h.InAnchor() {

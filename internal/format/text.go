@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/pfasciilogd/pfasciilogd/internal/pflog"
+	"github.com/pfasciilogd/pfasciilogd/internal/record"
 )
 
 // Text is the default format: "<timestamp> <tcpdump -n -e -S text>".
@@ -24,6 +25,11 @@ func (t *Text) Append(dst []byte, r *Record) []byte {
 	dst = AppendPflogPrefix(dst, r.Hdr)
 	dst = AppendPacket(dst, r.IP, r.IPWireLen)
 	return append(dst, '\n')
+}
+
+// AppendEvent implements Formatter.
+func (t *Text) AppendEvent(dst []byte, e *record.Event) []byte {
+	return appendEventText(dst, e, &t.ts)
 }
 
 // AppendPflogPrefix appends what FreeBSD's tcpdump -e prints for a pflog
@@ -60,29 +66,7 @@ func AppendPflogPrefix(dst []byte, h *pflog.Header) []byte {
 	return append(dst, ": "...)
 }
 
-// AppendSafeName appends a NUL-terminated name from a pflog header the way
-// tcpdump's nd_printjnp does: printable ASCII as is, bytes with the high
-// bit set as "M-" and control bytes as "^x". Where tcpdump would print a
-// space or a backslash as is, we print "\040" and "\\" (vis(3) style): a
-// name can then never contain white space, so readers that take the
-// interface or anchor as one word (the fail2ban filter) cannot be fooled
-// by a crafted name that looks like the rest of a line.
-func AppendSafeName(dst []byte, name []byte) []byte {
-	for _, c := range name {
-		if c >= 0x80 {
-			dst = append(dst, 'M', '-')
-			c &= 0x7f
-		}
-		switch {
-		case c < 0x20 || c == 0x7f:
-			dst = append(dst, '^', c^0x40)
-		case c == ' ':
-			dst = append(dst, `\040`...)
-		case c == '\\':
-			dst = append(dst, '\\', '\\')
-		default:
-			dst = append(dst, c)
-		}
-	}
-	return dst
-}
+// AppendSafeName appends a NUL-terminated name from a pflog header with
+// tcpdump's escapes, spaces and backslashes vis(3) style
+// (pflog.AppendSafeName).
+func AppendSafeName(dst []byte, name []byte) []byte { return pflog.AppendSafeName(dst, name) }

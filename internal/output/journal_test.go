@@ -17,11 +17,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pfasciilogd/pfasciilogd/internal/flood"
 	"github.com/pfasciilogd/pfasciilogd/internal/format"
 	"github.com/pfasciilogd/pfasciilogd/internal/gen"
 	"github.com/pfasciilogd/pfasciilogd/internal/output"
 	"github.com/pfasciilogd/pfasciilogd/internal/packet/packettest"
 	"github.com/pfasciilogd/pfasciilogd/internal/pflog"
+	"github.com/pfasciilogd/pfasciilogd/internal/record"
 	"github.com/pfasciilogd/pfasciilogd/internal/testtool"
 )
 
@@ -259,11 +261,10 @@ func testJournalFields(t *testing.T) {
 		line := text.Append(nil, r)
 		var err error
 		if i%2 == 0 {
-			err = j.WriteRecord(line, r, nil)
+			err = j.WriteRecord(line, r)
 		} else {
-			f := format.NewJSON(time.UTC) // hand over a formatter's summary
-			f.Append(nil, r)
-			err = j.WriteRecord(line, r, f.Summary())
+			format.NewJSON(time.UTC).Append(nil, r) // the summary is decoded once, here
+			err = j.WriteRecord(line, r)
 		}
 		if err != nil {
 			t.Fatalf("%s: %v", cases[i].Name, err)
@@ -271,29 +272,38 @@ func testJournalFields(t *testing.T) {
 		lines = append(lines, strings.TrimSuffix(string(line), "\n"))
 		want = append(want, wantFields(t, r))
 	}
-	// Through Tap, as the daemon's formatter: the line is sent, and kept
-	// for the batch only when asked.
-	tapCase := caseByNameOut(t, "udp6-ntp")
-	for _, keep := range []bool{false, true} {
-		r := caseRecordOut(t, &tapCase)
-		tap := j.Tap(format.NewJSON(time.UTC), keep, func(err error) { t.Error(err) })
-		out := tap.Append([]byte("x"), r)
-		jl := format.NewJSON(time.UTC).Append(nil, r)
-		if keep && string(out) != "x"+string(jl) || !keep && string(out) != "x" {
-			t.Errorf("Tap keep=%v returned %q", keep, out)
-		}
-		cases = append(cases, tapCase)
-		lines = append(lines, strings.TrimSuffix(string(jl), "\n"))
-		want = append(want, wantFields(t, r))
+	// Through WriteBatch, as the daemon hands lines over: a record's line
+	// with its fields, then a flood summary with its own.
+	batchCase := caseByNameOut(t, "udp6-ntp")
+	r := caseRecordOut(t, &batchCase)
+	jf := format.NewJSON(time.UTC)
+	var b output.Batch
+	b.Buf = jf.Append(b.Buf, r)
+	b.Add(r, nil)
+	ev := record.Event{Kind: record.KindFlood, Flood: flood.Summary{AddrLen: 4, Addr: [16]byte{198, 51, 100, 7},
+		Sources: 1, Suppressed: 4906, At: 1795258722e9, Window: 2 * time.Minute}}
+	b.Buf = jf.AppendEvent(b.Buf, &ev)
+	b.Add(nil, &ev)
+	if err := output.WriteBatch(j, &b); err != nil {
+		t.Fatal(err)
 	}
+	cases = append(cases, batchCase)
+	lines = append(lines, strings.TrimSuffix(string(jf.Append(nil, r)), "\n"))
+	want = append(want, wantFields(t, r))
+	evLine := strings.TrimSuffix(string(jf.AppendEvent(nil, &ev)), "\n")
 	// Plain lines through the Sink interface.
 	if err := j.Write([]byte("plain one\nplain two\n")); err != nil {
 		t.Fatal(err)
 	}
-	es := journalEntries(t, len(cases)+2)
-	if len(es) != len(cases)+2 {
-		t.Fatalf("%d entries, want %d", len(es), len(cases)+2)
+	es := journalEntries(t, len(cases)+3)
+	if len(es) != len(cases)+3 {
+		t.Fatalf("%d entries, want %d", len(es), len(cases)+3)
 	}
+	if e := es[len(cases)]; e["MESSAGE"] != evLine || e["PF_EVENT"] != "flood_summary" || e["PF_SOURCE"] != "198.51.100.7" ||
+		e["PF_SUPPRESSED"] != "4906" || e["PF_SOURCES"] != "1" || e["PF_WINDOW"] != "120" {
+		t.Errorf("flood summary entry: %v", e)
+	}
+	es = append(es[:len(cases)], es[len(cases)+1:]...)
 	for i, e := range es[:len(cases)] {
 		name := cases[i].Name
 		if e["MESSAGE"] != lines[i] {
@@ -334,7 +344,7 @@ func testJournalFields(t *testing.T) {
 			t.Errorf("plain entry %d: %v", i, e)
 		}
 	}
-	if st := j.Stats(); st.Sent != uint64(len(cases)+2) || st.Dropped != 0 {
+	if st := j.Stats(); st.Sent != uint64(len(cases)+3) || st.Dropped != 0 {
 		t.Errorf("stats %+v", st)
 	}
 	t.Logf("%d journal entries checked field by field", len(es))
@@ -467,7 +477,7 @@ backend = systemd
 		if _, err := f.Write(line); err != nil {
 			t.Fatal(err)
 		}
-		if err := j.WriteRecord(line, r, nil); err != nil {
+		if err := j.WriteRecord(line, r); err != nil {
 			t.Fatal(err)
 		}
 	}
