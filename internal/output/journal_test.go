@@ -17,13 +17,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pfasciilogd/pfasciilogd/internal/daemon"
 	"github.com/pfasciilogd/pfasciilogd/internal/flood"
 	"github.com/pfasciilogd/pfasciilogd/internal/format"
 	"github.com/pfasciilogd/pfasciilogd/internal/gen"
 	"github.com/pfasciilogd/pfasciilogd/internal/output"
 	"github.com/pfasciilogd/pfasciilogd/internal/packet/packettest"
+	"github.com/pfasciilogd/pfasciilogd/internal/pcapfile"
 	"github.com/pfasciilogd/pfasciilogd/internal/pflog"
 	"github.com/pfasciilogd/pfasciilogd/internal/record"
+	"github.com/pfasciilogd/pfasciilogd/internal/source"
 	"github.com/pfasciilogd/pfasciilogd/internal/testtool"
 )
 
@@ -96,7 +99,7 @@ func TestJournald(t *testing.T) {
 	for _, part := range []struct {
 		name string
 		f    func(*testing.T)
-	}{{"fields", testJournalFields}, {"fail2ban", testJournalFail2ban}} {
+	}{{"fields", testJournalFields}, {"daemon", testJournalDaemon}, {"fail2ban", testJournalFail2ban}} {
 		for _, d := range []string{"/run/log/journal", "/var/log/journal"} {
 			ents, _ := os.ReadDir(d)
 			for _, e := range ents {
@@ -348,6 +351,68 @@ func testJournalFields(t *testing.T) {
 		t.Errorf("stats %+v", st)
 	}
 	t.Logf("%d journal entries checked field by field", len(es))
+}
+
+// testJournalDaemon: with journald as the only sink (-o none -journal)
+// and flood control on, the pipeline delivers every packet line and every
+// flood summary to journald, with their fields, over several workers.
+func testJournalDaemon(t *testing.T) {
+	var b bytes.Buffer
+	w, err := gen.NewWriter(&b, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const scanners, probes, max = 3, 30, 5
+	for i := range probes {
+		for s := range scanners {
+			l := packettest.V4(fmt.Sprintf("198.51.100.%d", 60+s), "192.0.2.1", 6)
+			r := gen.Record{Sec: int64(1795258722 + i), Hdr: gen.DefaultHeader(pflog.AFInet),
+				Packet: packettest.Serialize(l, packettest.TCPSyn(40000, uint16(1000+i), l))}
+			if err := w.Write(&r); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	src, err := pcapfile.NewReader("mem", bytes.NewReader(b.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	j, err := output.OpenJournal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stats := &daemon.Stats{}
+	var logs bytes.Buffer
+	err = daemon.Run(daemon.Config{
+		Sources: []source.Source{src}, Sequential: true,
+		NewFormatter: func() format.Formatter { return format.NewText(time.UTC) },
+		Sink:         output.Multi{j}, SinkName: "journal", Log: daemon.NewLogger(&logs), Stats: stats,
+		Flood: flood.Config{MaxPerSource: max, Window: time.Hour}, Workers: 3, Quiet: true,
+	})
+	if err != nil {
+		t.Fatalf("%v\n%s", err, logs.String())
+	}
+	lines := scanners*max + scanners
+	if stats.Written.Load() != uint64(lines) || stats.Summaries.Load() != scanners || stats.Lost.Load() != 0 {
+		t.Fatalf("statistics: %s", stats)
+	}
+	es := journalEntries(t, lines)
+	var summaries, packets int
+	for _, e := range es {
+		switch {
+		case e["PF_EVENT"] == "flood_summary":
+			summaries++
+			if e["PF_SUPPRESSED"] != strconv.Itoa(probes-max) || !strings.HasPrefix(fmt.Sprint(e["PF_SOURCE"]), "198.51.100.6") ||
+				!strings.Contains(fmt.Sprint(e["MESSAGE"]), " pfasciilogd: suppressed 25 lines from 198.51.100.6") {
+				t.Errorf("summary entry %v", e)
+			}
+		case e["PF_TCPFLAGS"] == "S":
+			packets++
+		}
+	}
+	if summaries != scanners || packets != scanners*max {
+		t.Errorf("journald got %d summaries and %d packet entries, want %d and %d", summaries, packets, scanners, scanners*max)
+	}
 }
 
 // The fail2ban filter the package ships, or (if the packaging has not
