@@ -2,6 +2,7 @@ package format
 
 import (
 	"encoding/binary"
+	"github.com/pfasciilogd/pfasciilogd/internal/num"
 	"os"
 	"strconv"
 	"strings"
@@ -181,9 +182,9 @@ func appendFilterlog4(dst, ip []byte, s *packet.Summary) []byte {
 
 func appendFilterlog6(dst, ip []byte, s *packet.Summary) []byte {
 	dst = append(dst, "6,0x"...)
-	dst = appendHex(dst, uint32(s.TOS), 2)
+	dst = num.AppendHex(dst, uint64(uint32(s.TOS)), 2)
 	dst = append(dst, ",0x"...)
-	dst = appendHex(dst, s.FlowLabel, 5)
+	dst = num.AppendHex(dst, uint64(s.FlowLabel), 5)
 	dst = append(dst, ',')
 	dst = strconv.AppendUint(dst, uint64(s.TTL), 10)
 	dst = append(dst, ',')
@@ -469,7 +470,7 @@ func appendFilterlogICMP(dst, ip []byte, s *packet.Summary) []byte {
 		if off := s.L4Off + 8; len(ip) >= off+4 {
 			m = binary.BigEndian.Uint32(ip[off:])
 		}
-		return appendHex(dst, m, 8)
+		return num.AppendHex(dst, uint64(m), 8)
 	case 13:
 		dst = append(dst, "tstamp,"...)
 		return idseq(dst)
@@ -479,7 +480,7 @@ func appendFilterlogICMP(dst, ip []byte, s *packet.Summary) []byte {
 		for i := range 3 {
 			dst = append(dst, ',')
 			if off := s.L4Off + 8 + 4*i; len(ip) >= off+4 {
-				dst = appendMsTime(dst, binary.BigEndian.Uint32(ip[off:]))
+				dst = num.AppendMsTime(dst, binary.BigEndian.Uint32(ip[off:]))
 			}
 		}
 		return dst
@@ -502,37 +503,6 @@ var unreachWords = [...]string{
 var icmpTypeWords = [...]string{
 	4: "source quench", 10: "router solicitation", 15: "information request",
 	16: "information reply", 17: "address mask request",
-}
-
-// appendMsTime appends milliseconds since midnight UTC as hh:mm:ss.mmm.
-func appendMsTime(dst []byte, ms uint32) []byte {
-	sec := ms / 1000
-	dst = appendPad(dst, sec/3600, 2)
-	dst = append(dst, ':')
-	dst = appendPad(dst, sec/60%60, 2)
-	dst = append(dst, ':')
-	dst = appendPad(dst, sec%60, 2)
-	dst = append(dst, '.')
-	return appendPad(dst, ms%1000, 3)
-}
-
-func appendPad(dst []byte, v uint32, n int) []byte {
-	var b [10]byte
-	s := strconv.AppendUint(b[:0], uint64(v), 10)
-	for i := len(s); i < n; i++ {
-		dst = append(dst, '0')
-	}
-	return append(dst, s...)
-}
-
-// appendHex appends v in lower-case hex, zero-padded to n digits.
-func appendHex(dst []byte, v uint32, n int) []byte {
-	var b [8]byte
-	s := strconv.AppendUint(b[:0], uint64(v), 16)
-	for i := len(s); i < n; i++ {
-		dst = append(dst, '0')
-	}
-	return append(dst, s...)
 }
 
 func ipv4FlagWord(f uint8) string {

@@ -1,6 +1,10 @@
-package format
+package tcpdump
 
-import "strconv"
+import (
+	"strconv"
+
+	"github.com/pfasciilogd/pfasciilogd/internal/num"
+)
 
 // This file prints ICMPv6 messages the way tcpdump 4.99.3 (and 4.99.4/5,
 // which print the same without -v) does: "ICMP6, <type>[, <details>],
@@ -151,7 +155,7 @@ func appendICMP6(dst []byte, b []byte, length int) []byte {
 			return append(dst, icmp6Trunc...)
 		}
 		dst = append(dst, ", mtu "...)
-		dst = strconv.AppendUint(dst, uint64(icmpBE32(b[4:])), 10)
+		dst = strconv.AppendUint(dst, uint64(num.BE32(b[4:])), 10)
 
 	case 3:
 		switch code {
@@ -175,7 +179,7 @@ func appendICMP6(dst []byte, b []byte, length int) []byte {
 		}
 		if int(code) < len(icmp6ParamProbNames) {
 			dst = append(dst, icmp6ParamProbNames[code]...)
-			dst = strconv.AppendUint(dst, uint64(icmpBE32(b[4:])), 10)
+			dst = strconv.AppendUint(dst, uint64(num.BE32(b[4:])), 10)
 		} else {
 			dst = append(dst, ", code-#"...)
 			dst = strconv.AppendUint(dst, uint64(code), 10)
@@ -206,7 +210,7 @@ func appendICMP6(dst []byte, b []byte, length int) []byte {
 			}
 			dst = append(dst, " v2 [gaddr "...)
 			dst = appendAddr6(dst, b[8:])
-			if nsrcs := int(icmpBE16(b[26:])); nsrcs > 0 {
+			if nsrcs := int(num.BE16(b[26:])); nsrcs > 0 {
 				if length < 28+nsrcs*16 {
 					dst = append(dst, " [invalid number of sources]"...)
 				} else {
@@ -273,7 +277,7 @@ func appendICMP6(dst []byte, b []byte, length int) []byte {
 			return append(dst, icmp6Trunc...)
 		}
 		dst = append(dst, ", id 0x"...)
-		dst = icmpHex(dst, uint64(icmpBE16(b[4:])), 4)
+		dst = num.AppendHex(dst, uint64(num.BE16(b[4:])), 4)
 
 	case 133, 134, 141, 142, 145, 147:
 		// Only -v shows more.
@@ -337,7 +341,7 @@ func icmp6UpperLayer(b []byte, off int) (int, byte) {
 			nh = b[off]
 			hlen = (int(b[off+1]) + 1) << 3
 		case 44: // fragment: only a first fragment has the ports
-			if off+4 > len(b) || icmpBE16(b[off+2:])&0xfff8 != 0 {
+			if off+4 > len(b) || num.BE16(b[off+2:])&0xfff8 != 0 {
 				return -1, 0
 			}
 			nh = b[off]
@@ -375,7 +379,7 @@ func appendICMP6RouterRenum(dst []byte, b []byte) []byte {
 		dst = strconv.AppendUint(dst, uint64(code), 10)
 	}
 	dst = append(dst, ", seq="...)
-	dst = strconv.AppendUint(dst, uint64(icmpBE32(b[4:])), 10)
+	dst = strconv.AppendUint(dst, uint64(num.BE32(b[4:])), 10)
 	if code != 0 {
 		return dst
 	}
@@ -447,7 +451,7 @@ func appendICMP6NodeInfo(dst []byte, b []byte, length int) ([]byte, bool) {
 			return append(dst, icmp6Trunc...), true
 		}
 		dst = append(dst, " ("...)
-		qtype, flags := icmpBE16(b[4:]), icmpBE16(b[6:])
+		qtype, flags := num.BE16(b[4:]), num.BE16(b[6:])
 		switch qtype {
 		case 0:
 			dst = append(dst, "noop"...)
@@ -503,8 +507,8 @@ func appendICMP6NodeInfo(dst []byte, b []byte, length int) ([]byte, bool) {
 	default:
 		return append(dst, ')'), true
 	}
-	flags := icmpBE16(b[6:])
-	switch icmpBE16(b[4:]) {
+	flags := num.BE16(b[6:])
+	switch num.BE16(b[4:]) {
 	case 0:
 		dst = append(dst, "noop"...)
 	case 1:
@@ -518,7 +522,7 @@ func appendICMP6NodeInfo(dst []byte, b []byte, length int) ([]byte, bool) {
 		dst = appendNIName(dst, b, 20)
 		if flags&1 != 0 {
 			dst = append(dst, " [TTL="...)
-			dst = strconv.AppendUint(dst, uint64(icmpBE32(b[16:])), 10)
+			dst = strconv.AppendUint(dst, uint64(num.BE32(b[16:])), 10)
 			dst = append(dst, ']')
 		}
 	case 3:
@@ -527,7 +531,7 @@ func appendICMP6NodeInfo(dst []byte, b []byte, length int) ([]byte, bool) {
 			dst = append(dst, ' ')
 			dst = appendAddr6(dst, b[i+4:])
 			dst = append(dst, '(')
-			dst = strconv.AppendUint(dst, uint64(icmpBE32(b[i:])), 10)
+			dst = strconv.AppendUint(dst, uint64(num.BE32(b[i:])), 10)
 			dst = append(dst, ')')
 		}
 		if flags != 0 {
