@@ -212,3 +212,35 @@ func TestQuietSourceSummaryOnTick(t *testing.T) {
 		t.Logf("workers %d: summary %v after the window ended", workers, late)
 	}
 }
+
+type discardSink struct{}
+
+func (discardSink) Write([]byte) error { return nil }
+func (discardSink) Reopen() error      { return nil }
+func (discardSink) Close() error       { return nil }
+
+// BenchmarkPipeline runs the whole pipeline (pcap reader, decode, flood
+// control, text format, batching) over an in-memory capture; allocs/op is
+// per record, and must stay 0 (the chunks are allocated once per run).
+func BenchmarkPipeline(b *testing.B) {
+	for _, bc := range []struct {
+		name    string
+		workers int
+		flood   int
+	}{{"workers=1", 1, 0}, {"workers=1/flood", 1, 5}, {"workers=2", 2, 0}} {
+		b.Run(bc.name, func(b *testing.B) {
+			const n = 200000
+			data := capture(&testing.T{}, n, -1)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for b.Loop() {
+				r, _ := pcapfile.NewReader("mem", bytes.NewReader(data))
+				Run(Config{Sources: []source.Source{r}, Sequential: true,
+					NewFormatter: func() format.Formatter { return format.NewText(time.UTC) },
+					Sink:         discardSink{}, SinkName: "none", Log: NewLogger(io.Discard), Quiet: true,
+					Workers: bc.workers, Flood: flood.Config{MaxPerSource: bc.flood, TableSize: 1024}})
+			}
+			b.ReportMetric(float64(b.N*n)/b.Elapsed().Seconds(), "records/s")
+		})
+	}
+}
