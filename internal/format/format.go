@@ -8,7 +8,11 @@ package format
 import (
 	"github.com/pfasciilogd/pfasciilogd/internal/flood"
 	"github.com/pfasciilogd/pfasciilogd/internal/record"
+	"github.com/pfasciilogd/pfasciilogd/internal/timestamp"
 )
+
+// Timestamper formats capture times (internal/timestamp).
+type Timestamper = timestamp.Stamper
 
 // Record is the pipeline's decoded record (internal/record).
 type Record = record.Record
