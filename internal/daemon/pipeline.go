@@ -6,6 +6,7 @@ import (
 
 	"github.com/pfasciilogd/pfasciilogd/internal/format"
 	"github.com/pfasciilogd/pfasciilogd/internal/output"
+	"github.com/pfasciilogd/pfasciilogd/internal/packet"
 	"github.com/pfasciilogd/pfasciilogd/internal/pflog"
 	"github.com/pfasciilogd/pfasciilogd/internal/record"
 	"github.com/pfasciilogd/pfasciilogd/internal/source"
@@ -32,7 +33,8 @@ import (
 type chunk struct {
 	pkts   []source.Packet
 	hdrs   []pflog.Header
-	recs   []record.Record // recs[i].Pkt = &pkts[i], .Hdr = &hdrs[i]
+	recs   []record.Record // recs[i].Pkt = &pkts[i], .Hdr = &hdrs[i], summary in sums[i]
+	sums   []packet.Summary
 	nrec   int
 	events []record.Event
 	items  []item // what the chunk holds, in order
@@ -46,9 +48,11 @@ type chunk struct {
 // item is one line of a chunk: a record or an event, and where its line
 // ends in batch.Buf once formatted.
 type item struct {
-	idx int32
-	end int32
-	ev  bool
+	idx  int32
+	end  int32
+	ev   bool
+	late bool // a record the worker decodes (no stage needed it earlier)
+	skip bool // a malformed record: no line
 }
 
 const (
@@ -65,6 +69,7 @@ func newChunk(persist bool) *chunk {
 		pkts:   make([]source.Packet, n),
 		hdrs:   make([]pflog.Header, n),
 		recs:   make([]record.Record, n),
+		sums:   make([]packet.Summary, n),
 		events: make([]record.Event, 0, 64),
 		items:  make([]item, 0, chunkItems+64),
 		batch:  output.Batch{Buf: make([]byte, 0, FlushSize+4096)},
@@ -75,6 +80,7 @@ func newChunk(persist bool) *chunk {
 	}
 	for i := range c.recs {
 		c.recs[i].Pkt, c.recs[i].Hdr = &c.pkts[i], &c.hdrs[i]
+		c.recs[i].UseSummary(&c.sums[i])
 	}
 	return c
 }
@@ -87,20 +93,27 @@ func (c *chunk) reset() {
 
 func (c *chunk) empty() bool { return c.read == 0 && len(c.items) == 0 && len(c.batch.Buf) == 0 }
 
-// format renders every item of c with f.
-func (c *chunk) format(f format.Formatter) {
+// format renders every item of c with f, decoding the records no stage
+// needed before (p.malformed reports those that fail).
+func (c *chunk) format(f format.Formatter, p *pipe) {
 	buf := c.batch.Buf[:0]
+	lines := uint64(0)
 	for i := range c.items {
 		it := &c.items[i]
-		if it.ev {
+		switch {
+		case it.ev:
 			buf = f.AppendEvent(buf, &c.events[it.idx])
-		} else {
+		case it.late && p.decode(&c.recs[it.idx]) != nil:
+			it.skip = true
+			continue
+		default:
 			buf = f.Append(buf, &c.recs[it.idx])
 		}
+		lines++
 		it.end = int32(len(buf))
 	}
 	c.batch.Buf = buf
-	c.lines = uint64(len(c.items))
+	c.lines = lines
 }
 
 // pipe runs one source's pipeline.
@@ -112,6 +125,7 @@ type pipe struct {
 	inline  bool // format in the reading goroutine (one worker)
 	persist bool // records stay in the chunk until written
 	lines   bool // the sinks take each line with its record
+	late    bool // records are decoded by the workers (no stage, several workers)
 	f       format.Formatter
 
 	cur               *chunk
@@ -149,6 +163,9 @@ func (d *Daemon) newPipe(src source.Source) *pipe {
 		p.cur = newChunk(p.persist)
 		return p
 	}
+	// Without stages nothing needs a record before it is formatted: the
+	// workers decode it (still once), so the reader only copies.
+	p.late = len(p.stages) == 0
 	n := 2*workers + 2
 	p.free = make(chan *chunk, n)
 	for i := 0; i < n; i++ {
@@ -162,7 +179,7 @@ func (d *Daemon) newPipe(src source.Source) *pipe {
 			defer p.wg.Done()
 			f := cfg.NewFormatter()
 			for c := range p.work {
-				c.format(f)
+				c.format(f, p)
 				c.done <- struct{}{}
 			}
 		}()
@@ -245,11 +262,13 @@ func (p *pipe) add(pkt *source.Packet) {
 		c.raw = append(c.raw, pkt.Data...)
 		r.Pkt.Data = c.raw[off:len(c.raw):len(c.raw)]
 	}
-	if err := r.Decode(); err != nil {
+	if p.late {
+		c.nrec++
+		c.items = append(c.items, item{idx: int32(i), late: true})
+		return
+	}
+	if err := p.decode(r); err != nil {
 		c.raw = c.raw[:off]
-		st := p.d.cfg.Stats
-		st.Malformed.Add(1)
-		p.d.complain(&p.d.malLog, "%s: skipped malformed record (%d bytes): %v", p.src.Name(), len(pkt.Data), err)
 		return
 	}
 	p.lastNow, p.seen = r.Time(), true
@@ -261,6 +280,17 @@ func (p *pipe) add(pkt *source.Packet) {
 		c.nrec++
 	}
 	p.put(item{idx: int32(i)}, r, nil)
+}
+
+// decode decodes r's pflog header, and counts and reports it when it is
+// malformed.
+func (p *pipe) decode(r *record.Record) error {
+	err := r.Decode()
+	if err != nil {
+		p.d.cfg.Stats.Malformed.Add(1)
+		p.d.complain(&p.d.malLog, "%s: skipped malformed record (%d bytes): %v", p.src.Name(), len(r.Pkt.Data), err)
+	}
+	return err
 }
 
 // Emit implements stage.Emitter: the event takes its place among the
@@ -318,6 +348,9 @@ func (p *pipe) write(c *chunk) {
 		b := &c.batch
 		b.Lines = b.Lines[:0]
 		for _, it := range c.items {
+			if it.skip {
+				continue
+			}
 			l := output.Line{End: int(it.end)}
 			if it.ev {
 				l.Ev = &c.events[it.idx]

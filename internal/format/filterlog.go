@@ -93,17 +93,17 @@ func (f *Filterlog) Append(dst []byte, r *Record) []byte {
 func AppendFilterlogCSV(dst []byte, r *Record) []byte {
 	h := r.Hdr
 	s := r.Summary()
-	dst = strconv.AppendUint(dst, uint64(h.RuleNr), 10)
+	dst = num.AppendUint(dst, uint64(h.RuleNr))
 	dst = append(dst, ',')
 	if h.InAnchor() {
-		dst = strconv.AppendUint(dst, uint64(h.SubRuleNr), 10)
+		dst = num.AppendUint(dst, uint64(h.SubRuleNr))
 		dst = append(dst, ',')
 		dst = appendCSVName(dst, h.Anchor())
 	} else {
 		dst = append(dst, ',')
 	}
 	dst = append(dst, ',')
-	dst = strconv.AppendUint(dst, uint64(h.RIdentifier), 10)
+	dst = num.AppendUint(dst, uint64(h.RIdentifier))
 	dst = append(dst, ',')
 	dst = appendCSVName(dst, h.Interface())
 	dst = append(dst, ',')
@@ -142,15 +142,15 @@ func appendFilterlog4(dst, ip []byte, s *packet.Summary) []byte {
 		dst = append(dst, "CE"...)
 	}
 	dst = append(dst, ',')
-	dst = strconv.AppendUint(dst, uint64(s.TTL), 10)
+	dst = num.AppendUint(dst, uint64(s.TTL))
 	dst = append(dst, ',')
-	dst = strconv.AppendUint(dst, uint64(s.ID), 10)
+	dst = num.AppendUint(dst, uint64(s.ID))
 	dst = append(dst, ',')
-	dst = strconv.AppendUint(dst, uint64(s.FragOff), 10)
+	dst = num.AppendUint(dst, uint64(s.FragOff))
 	dst = append(dst, ',')
 	dst = append(dst, ipv4FlagWord(s.Flags)...)
 	dst = append(dst, ',')
-	dst = strconv.AppendUint(dst, uint64(s.Proto), 10)
+	dst = num.AppendUint(dst, uint64(s.Proto))
 	dst = append(dst, ',')
 	if n := ProtoName(s.Proto); n != "" {
 		if s.Proto == packet.ProtoICMPv6 {
@@ -161,7 +161,7 @@ func appendFilterlog4(dst, ip []byte, s *packet.Summary) []byte {
 		dst = append(dst, "unknown"...)
 	}
 	dst = append(dst, ',')
-	dst = strconv.AppendUint(dst, uint64(s.TotalLen), 10)
+	dst = num.AppendUint(dst, uint64(s.TotalLen))
 	dst = appendAddrs(dst, s)
 	if s.FragOff != 0 {
 		return dst
@@ -177,7 +177,7 @@ func appendFilterlog4(dst, ip []byte, s *packet.Summary) []byte {
 		return appendFilterlogCARP(dst, ip, s)
 	}
 	dst = append(dst, "datalength="...)
-	return strconv.AppendUint(dst, uint64(s.L4Len), 10)
+	return num.AppendUint(dst, uint64(s.L4Len))
 }
 
 func appendFilterlog6(dst, ip []byte, s *packet.Summary) []byte {
@@ -186,13 +186,13 @@ func appendFilterlog6(dst, ip []byte, s *packet.Summary) []byte {
 	dst = append(dst, ",0x"...)
 	dst = num.AppendHex(dst, uint64(s.FlowLabel), 5)
 	dst = append(dst, ',')
-	dst = strconv.AppendUint(dst, uint64(s.TTL), 10)
+	dst = num.AppendUint(dst, uint64(s.TTL))
 	dst = append(dst, ',')
 	dst = append(dst, ipv6ProtoText(s.NextHdr)...)
 	dst = append(dst, ',')
-	dst = strconv.AppendUint(dst, uint64(s.NextHdr), 10)
+	dst = num.AppendUint(dst, uint64(s.NextHdr))
 	dst = append(dst, ',')
-	dst = strconv.AppendUint(dst, uint64(max(s.TotalLen-40, 0)), 10)
+	dst = num.AppendUint(dst, uint64(max(s.TotalLen-40, 0)))
 	dst = appendAddrs(dst, s)
 	if s.NextHdr != s.Proto || s.ExtLen != 0 {
 		return dst
@@ -220,14 +220,14 @@ func appendFilterlogTCP(dst, ip []byte, s *packet.Summary) []byte {
 	if !s.HasPort {
 		return append(dst, ",,,,,,,,"...)
 	}
-	dst = strconv.AppendUint(dst, uint64(s.SrcPort), 10)
+	dst = num.AppendUint(dst, uint64(s.SrcPort))
 	dst = append(dst, ',')
-	dst = strconv.AppendUint(dst, uint64(s.DstPort), 10)
+	dst = num.AppendUint(dst, uint64(s.DstPort))
 	dst = append(dst, ',')
 	if s.TCPHdrLen == 0 {
 		return append(dst, ",,,,,,"...)
 	}
-	dst = strconv.AppendUint(dst, uint64(s.PayloadLen), 10)
+	dst = num.AppendUint(dst, uint64(s.PayloadLen))
 	dst = append(dst, ',')
 	f := s.TCPFlags
 	for i := range pfsenseTCPFlags {
@@ -237,24 +237,24 @@ func appendFilterlogTCP(dst, ip []byte, s *packet.Summary) []byte {
 	}
 	dst = append(dst, ',')
 	if s.PayloadLen > 0 {
-		dst = strconv.AppendUint(dst, uint64(s.Seq), 10)
+		dst = num.AppendUint(dst, uint64(s.Seq))
 		dst = append(dst, ':')
-		dst = strconv.AppendUint(dst, uint64(s.Seq+uint32(s.PayloadLen)), 10)
+		dst = num.AppendUint(dst, uint64(s.Seq+uint32(s.PayloadLen)))
 	} else if f&(packet.TCPSyn|packet.TCPFin|packet.TCPRst) != 0 {
-		dst = strconv.AppendUint(dst, uint64(s.Seq), 10)
+		dst = num.AppendUint(dst, uint64(s.Seq))
 	}
 	dst = append(dst, ',')
 	if f&packet.TCPAck != 0 {
-		dst = strconv.AppendUint(dst, uint64(s.Ack), 10)
+		dst = num.AppendUint(dst, uint64(s.Ack))
 	}
 	dst = append(dst, ',')
 	if !s.HasTCPHdr {
 		return append(dst, ",,"...)
 	}
-	dst = strconv.AppendUint(dst, uint64(s.Window), 10)
+	dst = num.AppendUint(dst, uint64(s.Window))
 	dst = append(dst, ',')
 	if f&packet.TCPUrg != 0 {
-		dst = strconv.AppendUint(dst, uint64(s.Urgent), 10)
+		dst = num.AppendUint(dst, uint64(s.Urgent))
 	}
 	dst = append(dst, ',')
 	return appendTCPOptions(dst, ip, s)
@@ -288,7 +288,7 @@ func appendTCPOptions(dst, ip []byte, s *packet.Summary) []byte {
 			dst = append(dst, name...)
 		} else {
 			dst = append(dst, "opt-"...)
-			dst = strconv.AppendUint(dst, uint64(kind), 10)
+			dst = num.AppendUint(dst, uint64(kind))
 		}
 		if kind == 0 {
 			break
@@ -315,12 +315,12 @@ func appendFilterlogUDP(dst []byte, s *packet.Summary) []byte {
 	if !s.HasPort {
 		return append(dst, ",,"...)
 	}
-	dst = strconv.AppendUint(dst, uint64(s.SrcPort), 10)
+	dst = num.AppendUint(dst, uint64(s.SrcPort))
 	dst = append(dst, ',')
-	dst = strconv.AppendUint(dst, uint64(s.DstPort), 10)
+	dst = num.AppendUint(dst, uint64(s.DstPort))
 	dst = append(dst, ',')
 	if s.UDPLen != 0 || s.L4Cap >= 8 {
-		dst = strconv.AppendUint(dst, uint64(s.UDPLen), 10)
+		dst = num.AppendUint(dst, uint64(s.UDPLen))
 	}
 	return dst
 }
@@ -335,10 +335,10 @@ func appendFilterlogCARP(dst, ip []byte, s *packet.Summary) []byte {
 	} else {
 		dst = append(dst, "unknown,"...)
 	}
-	dst = strconv.AppendUint(dst, uint64(s.TTL), 10)
+	dst = num.AppendUint(dst, uint64(s.TTL))
 	for _, v := range [...]byte{b[1], b[0] >> 4, b[2], b[5]} {
 		dst = append(dst, ',')
-		dst = strconv.AppendUint(dst, uint64(v), 10)
+		dst = num.AppendUint(dst, uint64(v))
 	}
 	return dst
 }
@@ -352,9 +352,9 @@ func appendFilterlogICMP(dst, ip []byte, s *packet.Summary) []byte {
 		if !full {
 			return append(dst, ',')
 		}
-		dst = strconv.AppendUint(dst, uint64(s.ICMPRest>>16), 10)
+		dst = num.AppendUint(dst, uint64(s.ICMPRest>>16))
 		dst = append(dst, ',')
-		return strconv.AppendUint(dst, uint64(s.ICMPRest&0xffff), 10)
+		return num.AppendUint(dst, uint64(s.ICMPRest&0xffff))
 	}
 	innerDst := func(dst []byte) []byte {
 		if s.HasInner {
@@ -377,7 +377,7 @@ func appendFilterlogICMP(dst, ip []byte, s *packet.Summary) []byte {
 			dst = innerDst(dst)
 			dst = append(dst, ',')
 			if s.HasInner {
-				dst = strconv.AppendUint(dst, uint64(s.InnerProto), 10)
+				dst = num.AppendUint(dst, uint64(s.InnerProto))
 			}
 			return dst
 		case 3:
@@ -391,12 +391,12 @@ func appendFilterlogICMP(dst, ip []byte, s *packet.Summary) []byte {
 				case packet.ProtoUDP:
 					dst = append(dst, "UDP"...)
 				default:
-					dst = strconv.AppendUint(dst, uint64(s.InnerProto), 10)
+					dst = num.AppendUint(dst, uint64(s.InnerProto))
 				}
 			}
 			dst = append(dst, ',')
 			if s.HasInner && s.InnerDPort != 0 {
-				dst = strconv.AppendUint(dst, uint64(s.InnerDPort), 10)
+				dst = num.AppendUint(dst, uint64(s.InnerDPort))
 			}
 			return dst
 		case 4:
@@ -404,7 +404,7 @@ func appendFilterlogICMP(dst, ip []byte, s *packet.Summary) []byte {
 			dst = innerDst(dst)
 			dst = append(dst, ',')
 			if full {
-				dst = strconv.AppendUint(dst, uint64(s.ICMPRest&0xffff), 10)
+				dst = num.AppendUint(dst, uint64(s.ICMPRest&0xffff))
 			}
 			return dst
 		}
@@ -423,7 +423,7 @@ func appendFilterlogICMP(dst, ip []byte, s *packet.Summary) []byte {
 				return append(dst, unreachWords[s.ICMPCode]...)
 			}
 			dst = append(dst, "code "...)
-			dst = strconv.AppendUint(dst, uint64(s.ICMPCode), 10)
+			dst = num.AppendUint(dst, uint64(s.ICMPCode))
 		}
 		return dst
 	case 5:
@@ -442,7 +442,7 @@ func appendFilterlogICMP(dst, ip []byte, s *packet.Summary) []byte {
 				if i > 0 {
 					dst = append(dst, '.')
 				}
-				dst = strconv.AppendUint(dst, uint64(b), 10)
+				dst = num.AppendUint(dst, uint64(b))
 			}
 		}
 		return dst
@@ -455,15 +455,15 @@ func appendFilterlogICMP(dst, ip []byte, s *packet.Summary) []byte {
 			return append(dst, "ip reassembly time exceeded"...)
 		}
 		dst = append(dst, "time exceeded code "...)
-		return strconv.AppendUint(dst, uint64(s.ICMPCode), 10)
+		return num.AppendUint(dst, uint64(s.ICMPCode))
 	case 12:
 		dst = append(dst, "paramprob,parameter problem - "...)
 		if s.ICMPCode != 0 {
 			dst = append(dst, "code "...)
-			return strconv.AppendUint(dst, uint64(s.ICMPCode), 10)
+			return num.AppendUint(dst, uint64(s.ICMPCode))
 		}
 		dst = append(dst, "octet "...)
-		return strconv.AppendUint(dst, uint64(s.ICMPRest>>24), 10)
+		return num.AppendUint(dst, uint64(s.ICMPRest>>24))
 	case 18:
 		dst = append(dst, "maskreply,address mask is 0x"...)
 		var m uint32

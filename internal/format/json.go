@@ -1,7 +1,7 @@
 package format
 
 import (
-	"strconv"
+	"github.com/pfasciilogd/pfasciilogd/internal/num"
 	"time"
 	"unicode/utf8"
 
@@ -85,22 +85,22 @@ func (j *JSON) Append(dst []byte, r *Record) []byte {
 	dst = append(dst, `{"timestamp":"`...)
 	dst = j.ts.Append(dst, r.Pkt.Sec, r.Pkt.Nsec)
 	dst = append(dst, `","rule":`...)
-	dst = strconv.AppendUint(dst, uint64(h.RuleNr), 10)
+	dst = num.AppendUint(dst, uint64(h.RuleNr))
 	if h.InAnchor() {
 		dst = append(dst, `,"subrule":`...)
-		dst = strconv.AppendUint(dst, uint64(h.SubRuleNr), 10)
+		dst = num.AppendUint(dst, uint64(h.SubRuleNr))
 		dst = append(dst, `,"anchor":`...)
 		dst = AppendJSONString(dst, h.Anchor())
 	} else {
 		dst = append(dst, `,"subrule":null,"anchor":null`...)
 	}
 	dst = append(dst, `,"ridentifier":`...)
-	dst = strconv.AppendUint(dst, uint64(h.RIdentifier), 10)
+	dst = num.AppendUint(dst, uint64(h.RIdentifier))
 	if h.UID == pflog.NoUID {
 		dst = append(dst, `,"uid":null`...)
 	} else {
 		dst = append(dst, `,"uid":`...)
-		dst = strconv.AppendUint(dst, uint64(h.UID), 10)
+		dst = num.AppendUint(dst, uint64(h.UID))
 	}
 	dst = append(dst, `,"action":"`...)
 	dst = append(dst, orUnknown(pflog.ActionWord(h.Layout, h.Action))...)
@@ -113,14 +113,14 @@ func (j *JSON) Append(dst []byte, r *Record) []byte {
 	dst = append(dst, `,"af":"`...)
 	dst = append(dst, AFWord(h.AF)...)
 	dst = append(dst, `","ip_version":`...)
-	dst = strconv.AppendUint(dst, uint64(s.Version), 10)
+	dst = num.AppendUint(dst, uint64(s.Version))
 	if s.Version != 0 {
 		dst = append(dst, `,"src":"`...)
 		dst = s.Src.AppendTo(dst)
 		dst = append(dst, `","dst":"`...)
 		dst = s.Dst.AppendTo(dst)
 		dst = append(dst, `","proto_num":`...)
-		dst = strconv.AppendUint(dst, uint64(s.Proto), 10)
+		dst = num.AppendUint(dst, uint64(s.Proto))
 		if name := ProtoName(s.Proto); name != "" {
 			dst = append(dst, `,"proto":"`...)
 			dst = append(dst, name...)
@@ -175,7 +175,7 @@ func (j *JSON) Append(dst []byte, r *Record) []byte {
 
 func appendField(dst []byte, name string, v uint64) []byte {
 	dst = append(dst, name...)
-	return strconv.AppendUint(dst, v, 10)
+	return num.AppendUint(dst, v)
 }
 
 func appendBool(dst []byte, name string, v bool) []byte {

@@ -26,9 +26,14 @@ type Record struct {
 	// header), as pf logged it.
 	IPWireLen int
 
-	sum     packet.Summary
-	summary bool // sum holds IP's summary
+	sum     *packet.Summary // storage for Summary (see UseSummary)
+	summary bool            // *sum holds IP's summary
 }
+
+// UseSummary gives the record storage for its packet summary, so that a
+// pipeline can keep records small and their summaries in an array of
+// their own. Without it, the first Summary allocates it.
+func (r *Record) UseSummary(s *packet.Summary) { r.sum, r.summary = s, false }
 
 // Decode decodes the pflog header of r.Pkt.Data into r.Hdr and sets IP
 // and IPWireLen. r.Pkt and r.Hdr must be set. The packet summary is
@@ -50,10 +55,13 @@ func (r *Record) Decode() error {
 // record is decoded again or IP changes.
 func (r *Record) Summary() *packet.Summary {
 	if !r.summary {
-		packet.Decode(r.IP, r.IPWireLen, &r.sum)
+		if r.sum == nil {
+			r.sum = new(packet.Summary)
+		}
+		packet.Decode(r.IP, r.IPWireLen, r.sum)
 		r.summary = true
 	}
-	return &r.sum
+	return r.sum
 }
 
 // Reset forgets the cached summary (after IP was set by hand).

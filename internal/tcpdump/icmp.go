@@ -1,8 +1,6 @@
 package tcpdump
 
 import (
-	"strconv"
-
 	"github.com/pfasciilogd/pfasciilogd/internal/num"
 )
 
@@ -33,7 +31,7 @@ func appendICMP(dst []byte, b []byte, length int) []byte {
 		dst = dst[:what+icmpWhatMax]
 	}
 	dst = append(dst, ", length "...)
-	return strconv.AppendUint(dst, uint64(length), 10)
+	return num.AppendUint(dst, uint64(length))
 }
 
 // icmpWhatMax is the most tcpdump prints between "ICMP " and ", length":
@@ -107,7 +105,7 @@ func appendICMPWhat(dst []byte, b []byte) ([]byte, bool) {
 		case 2:
 			dst = appendAddr4(dst, ipDst)
 			dst = append(dst, " protocol "...)
-			dst = strconv.AppendUint(dst, uint64(b[icmpInnerIP+9]), 10)
+			dst = num.AppendUint(dst, uint64(b[icmpInnerIP+9]))
 			dst = append(dst, " unreachable"...)
 		case 3:
 			// The port sits after the quoted header as long as that
@@ -127,7 +125,7 @@ func appendICMPWhat(dst []byte, b []byte) ([]byte, bool) {
 				dst = icmpU16(dst, b[ports+2:])
 			default:
 				dst = append(dst, " protocol "...)
-				dst = strconv.AppendUint(dst, uint64(proto), 10)
+				dst = num.AppendUint(dst, uint64(proto))
 				dst = append(dst, " port "...)
 				dst = icmpU16(dst, b[ports+2:])
 			}
@@ -137,7 +135,7 @@ func appendICMPWhat(dst []byte, b []byte) ([]byte, bool) {
 			dst = append(dst, " unreachable - need to frag"...)
 			if mtu := num.BE16(b[6:]); mtu != 0 {
 				dst = append(dst, " (mtu "...)
-				dst = strconv.AppendUint(dst, uint64(mtu), 10)
+				dst = num.AppendUint(dst, uint64(mtu))
 				dst = append(dst, ')')
 			}
 		default:
@@ -150,7 +148,7 @@ func appendICMPWhat(dst []byte, b []byte) ([]byte, bool) {
 			}
 			dst = appendAddr4(dst, ipDst)
 			dst = append(dst, " unreachable - #"...)
-			dst = strconv.AppendUint(dst, uint64(code), 10)
+			dst = num.AppendUint(dst, uint64(code))
 		}
 
 	case 5:
@@ -164,7 +162,7 @@ func appendICMPWhat(dst []byte, b []byte) ([]byte, bool) {
 			dst = append(dst, "redirect-tos "...)
 		default:
 			dst = append(dst, "redirect-#"...)
-			dst = strconv.AppendUint(dst, uint64(code), 10)
+			dst = num.AppendUint(dst, uint64(code))
 			dst = append(dst, ' ')
 		}
 		dst = appendAddr4(dst, b[icmpInnerDst:])
@@ -192,20 +190,20 @@ func appendICMPWhat(dst []byte, b []byte) ([]byte, bool) {
 			dst = append(dst, "ip reassembly time exceeded"...)
 		default:
 			dst = append(dst, "time exceeded-#"...)
-			dst = strconv.AppendUint(dst, uint64(code), 10)
+			dst = num.AppendUint(dst, uint64(code))
 		}
 
 	case 12:
 		if code != 0 {
 			dst = append(dst, "parameter problem - code "...)
-			dst = strconv.AppendUint(dst, uint64(code), 10)
+			dst = num.AppendUint(dst, uint64(code))
 			break
 		}
 		if len(b) < 5 {
 			return dst, false
 		}
 		dst = append(dst, "parameter problem - octet "...)
-		dst = strconv.AppendUint(dst, uint64(b[4]), 10)
+		dst = num.AppendUint(dst, uint64(b[4]))
 
 	case 13:
 		if len(b) < 8 {
@@ -244,7 +242,7 @@ func appendICMPWhat(dst []byte, b []byte) ([]byte, bool) {
 			break
 		}
 		dst = append(dst, "type-#"...)
-		dst = strconv.AppendUint(dst, uint64(typ), 10)
+		dst = num.AppendUint(dst, uint64(typ))
 	}
 	return dst, true
 }
@@ -259,13 +257,13 @@ func appendICMPRouterAdvert(dst []byte, b []byte) ([]byte, bool) {
 	lt := uint64(num.BE16(b[6:]))
 	switch {
 	case lt < 60:
-		dst = strconv.AppendUint(dst, lt, 10)
+		dst = num.AppendUint(dst, lt)
 	case lt < 3600:
-		dst = strconv.AppendUint(dst, lt/60, 10)
+		dst = num.AppendUint(dst, lt/60)
 		dst = append(dst, ':')
 		dst = num.AppendDec(dst, lt%60, 2)
 	default:
-		dst = strconv.AppendUint(dst, lt/3600, 10)
+		dst = num.AppendUint(dst, lt/3600)
 		dst = append(dst, ':')
 		dst = num.AppendDec(dst, lt%3600/60, 2)
 		dst = append(dst, ':')
@@ -273,11 +271,11 @@ func appendICMPRouterAdvert(dst []byte, b []byte) ([]byte, bool) {
 	}
 	naddrs := int(b[4])
 	dst = append(dst, ' ')
-	dst = strconv.AppendUint(dst, uint64(naddrs), 10)
+	dst = num.AppendUint(dst, uint64(naddrs))
 	dst = append(dst, ':')
 	if size := b[5]; size != 2 {
 		dst = append(dst, " [size "...)
-		dst = strconv.AppendUint(dst, uint64(size), 10)
+		dst = num.AppendUint(dst, uint64(size))
 		return append(dst, ']'), true
 	}
 	for i, off := 0, 8; i < naddrs; i, off = i+1, off+8 {
@@ -287,7 +285,7 @@ func appendICMPRouterAdvert(dst []byte, b []byte) ([]byte, bool) {
 		dst = append(dst, " {"...)
 		dst = appendAddr4(dst, b[off:])
 		dst = append(dst, ' ')
-		dst = strconv.AppendUint(dst, uint64(num.BE32(b[off+4:])), 10)
+		dst = num.AppendUint(dst, uint64(num.BE32(b[off+4:])))
 		dst = append(dst, '}')
 	}
 	return dst, true
@@ -295,7 +293,7 @@ func appendICMPRouterAdvert(dst []byte, b []byte) ([]byte, bool) {
 
 // appendU16 appends the big-endian 16-bit number at b[0:2] in decimal.
 func icmpU16(dst []byte, b []byte) []byte {
-	return strconv.AppendUint(dst, uint64(num.BE16(b)), 10)
+	return num.AppendUint(dst, uint64(num.BE16(b)))
 }
 
 const icmpHexDigits = "0123456789abcdef"

@@ -1,8 +1,6 @@
 package tcpdump
 
 import (
-	"strconv"
-
 	"github.com/pfasciilogd/pfasciilogd/internal/num"
 )
 
@@ -100,7 +98,7 @@ func appendICMP6(dst []byte, b []byte, length int) []byte {
 		dst = append(dst, name...)
 	} else {
 		dst = append(dst, "unknown icmp6 type ("...)
-		dst = strconv.AppendUint(dst, uint64(typ), 10)
+		dst = num.AppendUint(dst, uint64(typ))
 		dst = append(dst, ')')
 	}
 	if len(b) < 2 {
@@ -117,7 +115,7 @@ func appendICMP6(dst []byte, b []byte, length int) []byte {
 			dst = append(dst, icmp6UnreachNames[code]...)
 		} else {
 			dst = append(dst, "unknown unreach code ("...)
-			dst = strconv.AppendUint(dst, uint64(code), 10)
+			dst = num.AppendUint(dst, uint64(code))
 			return append(dst, ')')
 		}
 		switch code {
@@ -155,7 +153,7 @@ func appendICMP6(dst []byte, b []byte, length int) []byte {
 			return append(dst, icmp6Trunc...)
 		}
 		dst = append(dst, ", mtu "...)
-		dst = strconv.AppendUint(dst, uint64(num.BE32(b[4:])), 10)
+		dst = num.AppendUint(dst, uint64(num.BE32(b[4:])))
 
 	case 3:
 		switch code {
@@ -169,7 +167,7 @@ func appendICMP6(dst []byte, b []byte, length int) []byte {
 			dst = append(dst, " (reassembly)"...)
 		default:
 			dst = append(dst, ", unknown code ("...)
-			dst = strconv.AppendUint(dst, uint64(code), 10)
+			dst = num.AppendUint(dst, uint64(code))
 			dst = append(dst, ')')
 		}
 
@@ -179,10 +177,10 @@ func appendICMP6(dst []byte, b []byte, length int) []byte {
 		}
 		if int(code) < len(icmp6ParamProbNames) {
 			dst = append(dst, icmp6ParamProbNames[code]...)
-			dst = strconv.AppendUint(dst, uint64(num.BE32(b[4:])), 10)
+			dst = num.AppendUint(dst, uint64(num.BE32(b[4:])))
 		} else {
 			dst = append(dst, ", code-#"...)
-			dst = strconv.AppendUint(dst, uint64(code), 10)
+			dst = num.AppendUint(dst, uint64(code))
 		}
 
 	case 128, 129:
@@ -215,14 +213,14 @@ func appendICMP6(dst []byte, b []byte, length int) []byte {
 					dst = append(dst, " [invalid number of sources]"...)
 				} else {
 					dst = append(dst, ", "...)
-					dst = strconv.AppendUint(dst, uint64(nsrcs), 10)
+					dst = num.AppendUint(dst, uint64(nsrcs))
 					dst = append(dst, " source(s)"...)
 				}
 			}
 			dst = append(dst, ']')
 		default:
 			dst = append(dst, " unknown-version (len "...)
-			dst = strconv.AppendUint(dst, uint64(length), 10)
+			dst = num.AppendUint(dst, uint64(length))
 			dst = append(dst, ") "...)
 		}
 
@@ -261,7 +259,7 @@ func appendICMP6(dst []byte, b []byte, length int) []byte {
 	case 143:
 		if length < 8 {
 			dst = append(dst, " [invalid len "...)
-			dst = strconv.AppendUint(dst, uint64(length), 10)
+			dst = num.AppendUint(dst, uint64(length))
 			dst = append(dst, ']')
 			break
 		}
@@ -292,16 +290,16 @@ func appendICMP6(dst []byte, b []byte, length int) []byte {
 			dst = append(dst, icmp6RPLNames[code]...)
 		} else {
 			dst = append(dst, "RPL message, unknown code "...)
-			dst = strconv.AppendUint(dst, uint64(code), 10)
+			dst = num.AppendUint(dst, uint64(code))
 		}
 
 	default:
 		// tcpdump adds a hex dump of the message on further lines.
 		dst = append(dst, ", length "...)
-		return strconv.AppendUint(dst, uint64(length), 10)
+		return num.AppendUint(dst, uint64(length))
 	}
 	dst = append(dst, ", length "...)
-	return strconv.AppendUint(dst, uint64(length), 10)
+	return num.AppendUint(dst, uint64(length))
 }
 
 // appendMLD appends an MLDv1 message; tcpdump prints nothing at all, not
@@ -376,10 +374,10 @@ func appendICMP6RouterRenum(dst []byte, b []byte) []byte {
 		dst = append(dst, ", sequence number reset"...)
 	default:
 		dst = append(dst, ", code-#"...)
-		dst = strconv.AppendUint(dst, uint64(code), 10)
+		dst = num.AppendUint(dst, uint64(code))
 	}
 	dst = append(dst, ", seq="...)
-	dst = strconv.AppendUint(dst, uint64(num.BE32(b[4:])), 10)
+	dst = num.AppendUint(dst, uint64(num.BE32(b[4:])))
 	if code != 0 {
 		return dst
 	}
@@ -398,12 +396,12 @@ func appendICMP6RouterRenum(dst []byte, b []byte) []byte {
 		dst = append(dst, "setglobal"...)
 	default:
 		dst = append(dst, '#')
-		dst = strconv.AppendUint(dst, uint64(c), 10)
+		dst = num.AppendUint(dst, uint64(c))
 	}
 	dst = append(dst, ',')
 	dst = appendAddr6(dst, b[24:])
 	dst = append(dst, '/')
-	dst = strconv.AppendUint(dst, uint64(b[19]), 10)
+	dst = num.AppendUint(dst, uint64(b[19]))
 	dst = append(dst, ')')
 	n := int(b[17]) - 3
 	if n%4 != 0 {
@@ -427,9 +425,9 @@ func appendICMP6RouterRenum(dst []byte, b []byte) []byte {
 		}
 		dst = appendAddr6(dst, b[off+16:])
 		dst = append(dst, '/')
-		dst = strconv.AppendUint(dst, uint64(b[off]), 10)
+		dst = num.AppendUint(dst, uint64(b[off]))
 		dst = append(dst, '/')
-		dst = strconv.AppendUint(dst, uint64(b[off+1]), 10)
+		dst = num.AppendUint(dst, uint64(b[off+1]))
 		dst = append(dst, ')')
 	}
 	return dst
@@ -522,7 +520,7 @@ func appendICMP6NodeInfo(dst []byte, b []byte, length int) ([]byte, bool) {
 		dst = appendNIName(dst, b, 20)
 		if flags&1 != 0 {
 			dst = append(dst, " [TTL="...)
-			dst = strconv.AppendUint(dst, uint64(num.BE32(b[16:])), 10)
+			dst = num.AppendUint(dst, uint64(num.BE32(b[16:])))
 			dst = append(dst, ']')
 		}
 	case 3:
@@ -531,7 +529,7 @@ func appendICMP6NodeInfo(dst []byte, b []byte, length int) ([]byte, bool) {
 			dst = append(dst, ' ')
 			dst = appendAddr6(dst, b[i+4:])
 			dst = append(dst, '(')
-			dst = strconv.AppendUint(dst, uint64(num.BE32(b[i:])), 10)
+			dst = num.AppendUint(dst, uint64(num.BE32(b[i:])))
 			dst = append(dst, ')')
 		}
 		if flags != 0 {

@@ -1,8 +1,7 @@
 package tcpdump
 
 import (
-	"strconv"
-
+	"github.com/pfasciilogd/pfasciilogd/internal/num"
 	"github.com/pfasciilogd/pfasciilogd/internal/pflog"
 )
 
@@ -13,23 +12,30 @@ import (
 // (pflog.AppendSafeName), so a crafted name cannot forge a line.
 func AppendPflogPrefix(dst []byte, h *pflog.Header) []byte {
 	dst = append(dst, "rule "...)
-	dst = strconv.AppendUint(dst, uint64(h.RuleNr), 10)
+	dst = num.AppendUint(dst, uint64(h.RuleNr))
 	if h.InAnchor() {
 		dst = append(dst, '.')
 		dst = pflog.AppendSafeName(dst, h.Anchor())
 		dst = append(dst, '.')
-		dst = strconv.AppendUint(dst, uint64(h.SubRuleNr), 10)
+		dst = num.AppendUint(dst, uint64(h.SubRuleNr))
 	}
 	dst = append(dst, '/')
-	dst = pflog.AppendReason(dst, h)
+	if w := pflog.ReasonWord(h.Layout, h.Reason); w != "" {
+		dst = num.AppendUint(dst, uint64(h.Reason))
+		dst = append(dst, '(')
+		dst = append(dst, w...)
+		dst = append(dst, ')')
+	} else {
+		dst = pflog.AppendReason(dst, h)
+	}
 	if h.UID != pflog.NoUID {
 		dst = append(dst, " [uid "...)
-		dst = strconv.AppendUint(dst, uint64(h.UID), 10)
+		dst = num.AppendUint(dst, uint64(h.UID))
 		dst = append(dst, ']')
 	}
 	if h.RIdentifier != 0 {
 		dst = append(dst, " [ridentifier "...)
-		dst = strconv.AppendUint(dst, uint64(h.RIdentifier), 10)
+		dst = num.AppendUint(dst, uint64(h.RIdentifier))
 		dst = append(dst, ']')
 	}
 	dst = append(dst, ": "...)
@@ -41,55 +47,49 @@ func AppendPflogPrefix(dst []byte, h *pflog.Header) []byte {
 	return append(dst, ": "...)
 }
 
-// prefixKey is every header field AppendPflogPrefix reads.
-type prefixKey struct {
-	layout, action, reason, dir uint8
-	ruleNr, subRuleNr, uid, rid uint32
-	ifName                      [pflog.IfNameSize]byte
-	ruleset                     [pflog.RulesetSize]byte
-}
-
-func keyOf(h *pflog.Header) prefixKey {
-	k := prefixKey{layout: uint8(h.Layout), action: h.Action, reason: h.Reason, dir: h.Dir,
-		ruleNr: h.RuleNr, subRuleNr: h.SubRuleNr, uid: h.UID, rid: h.RIdentifier, ifName: h.IfName}
-	if h.InAnchor() {
-		k.ruleset = h.Ruleset
-	}
-	return k
-}
-
 const (
 	prefixSlots = 64
-	prefixMax   = 200 // longer prefixes (escaped names) are not cached
+	prefixMax   = 120 // longer prefixes (escaped names) are not cached
 )
 
+// prefixSlot holds one rendered prefix and every header field it shows.
 type prefixSlot struct {
-	key   prefixKey
-	n     uint8
-	valid bool
-	text  [prefixMax]byte
+	ruleNr, subRuleNr, uid, rid uint32
+	layout                      pflog.Layout
+	action, reason, dir         uint8
+	n                           uint8 // 0: empty
+	ifName                      [pflog.IfNameSize]byte
+	ruleset                     [pflog.RulesetSize]byte
+	text                        [prefixMax]byte
 }
 
-// PrefixCache remembers the rendered prefixes of the rules seen last
-// (a few rules and interfaces log nearly everything), so most records
-// cost a key comparison and a copy. It is not safe for concurrent use;
-// the zero value is ready.
+func (s *prefixSlot) matches(h *pflog.Header) bool {
+	return s.n != 0 && s.ruleNr == h.RuleNr && s.action == h.Action && s.dir == h.Dir &&
+		s.reason == h.Reason && s.uid == h.UID && s.rid == h.RIdentifier && s.layout == h.Layout &&
+		s.subRuleNr == h.SubRuleNr && s.ifName == h.IfName && (!h.InAnchor() || s.ruleset == h.Ruleset)
+}
+
+// PrefixCache remembers the rendered prefixes of recently seen rules (on
+// a real firewall a few rules and interfaces log nearly everything), so
+// such records cost a few comparisons and a copy; a miss costs a
+// comparison more than rendering. It is not safe for concurrent use; the
+// zero value is ready.
 type PrefixCache struct {
 	slots [prefixSlots]prefixSlot
 }
 
 // Append appends AppendPflogPrefix(h).
 func (c *PrefixCache) Append(dst []byte, h *pflog.Header) []byte {
-	k := keyOf(h)
-	i := (k.ruleNr*31 + uint32(k.action)*7 + uint32(k.dir)*3 + uint32(k.reason)*5 + uint32(k.ifName[0]) + uint32(k.ifName[len(k.ifName)/4])) % prefixSlots
-	s := &c.slots[i]
-	if s.valid && s.key == k {
+	s := &c.slots[(h.RuleNr^uint32(h.Action)<<3^uint32(h.Dir)<<5)%prefixSlots]
+	if s.matches(h) {
 		return append(dst, s.text[:s.n]...)
 	}
 	start := len(dst)
 	dst = AppendPflogPrefix(dst, h)
 	if n := len(dst) - start; n <= prefixMax {
-		s.key, s.valid, s.n = k, true, uint8(n)
+		s.ruleNr, s.subRuleNr, s.uid, s.rid = h.RuleNr, h.SubRuleNr, h.UID, h.RIdentifier
+		s.layout, s.action, s.reason, s.dir = h.Layout, h.Action, h.Reason, h.Dir
+		s.ifName, s.ruleset, s.n = h.IfName, h.Ruleset, uint8(n)
 		copy(s.text[:], dst[start:])
 	}
 	return dst
