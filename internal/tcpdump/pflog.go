@@ -11,6 +11,13 @@ import (
 // the way tcpdump does it, and spaces and backslashes vis(3) style
 // (pflog.AppendSafeName), so a crafted name cannot forge a line.
 func AppendPflogPrefix(dst []byte, h *pflog.Header) []byte {
+	dst = appendRulePart(dst, h)
+	dst = pflog.AppendSafeName(dst, h.Interface())
+	return append(dst, ": "...)
+}
+
+// appendRulePart appends the prefix up to the interface name.
+func appendRulePart(dst []byte, h *pflog.Header) []byte {
 	dst = append(dst, "rule "...)
 	dst = num.AppendUint(dst, uint64(h.RuleNr))
 	if h.InAnchor() {
@@ -42,9 +49,7 @@ func AppendPflogPrefix(dst []byte, h *pflog.Header) []byte {
 	dst = pflog.AppendAction(dst, h)
 	dst = append(dst, ' ')
 	dst = pflog.AppendDir(dst, h)
-	dst = append(dst, " on "...)
-	dst = pflog.AppendSafeName(dst, h.Interface())
-	return append(dst, ": "...)
+	return append(dst, " on "...)
 }
 
 const (
@@ -76,6 +81,9 @@ func (s *prefixSlot) matches(h *pflog.Header) bool {
 // zero value is ready.
 type PrefixCache struct {
 	slots [prefixSlots]prefixSlot
+	// The escaped interface name with ": " of the last interface.
+	ifName [pflog.IfNameSize]byte
+	ifText []byte
 }
 
 // Append appends AppendPflogPrefix(h).
@@ -85,7 +93,12 @@ func (c *PrefixCache) Append(dst []byte, h *pflog.Header) []byte {
 		return append(dst, s.text[:s.n]...)
 	}
 	start := len(dst)
-	dst = AppendPflogPrefix(dst, h)
+	dst = appendRulePart(dst, h)
+	if c.ifText == nil || c.ifName != h.IfName {
+		c.ifName = h.IfName
+		c.ifText = append(pflog.AppendSafeName(c.ifText[:0], h.Interface()), ": "...)
+	}
+	dst = append(dst, c.ifText...)
 	if n := len(dst) - start; n <= prefixMax {
 		s.ruleNr, s.subRuleNr, s.uid, s.rid = h.RuleNr, h.SubRuleNr, h.UID, h.RIdentifier
 		s.layout, s.action, s.reason, s.dir = h.Layout, h.Action, h.Reason, h.Dir

@@ -674,7 +674,7 @@ func appendAddr6(dst, b []byte) []byte {
 		if i == 6 && bestBase == 0 && (bestLen == 6 || (bestLen == 5 && w[5] == 0xffff)) {
 			return appendAddr4(dst, b[12:16])
 		}
-		dst = strconv.AppendUint(dst, uint64(w[i]), 16)
+		dst = num.AppendHex(dst, uint64(w[i]), 0)
 	}
 	if bestBase != -1 && bestBase+bestLen == 8 {
 		dst = append(dst, ':')
