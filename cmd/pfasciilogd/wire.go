@@ -87,11 +87,7 @@ func start(o *options, log *daemon.Logger, sigs <-chan os.Signal) error {
 		}
 		defer keeper.close()
 	}
-	newFormatter, err := formatterFor(o, outs.journal, log)
-	if err != nil {
-		outs.sink.Close()
-		return err
-	}
+	newFormatter := formatterFor(o)
 
 	if account != nil && w == nil {
 		if err := privilege.Drop(account); err != nil {
@@ -124,7 +120,6 @@ func start(o *options, log *daemon.Logger, sigs <-chan os.Signal) error {
 	err = daemon.Run(daemon.Config{
 		Workers:      workers(o),
 		Flood:        flood.Config{MaxPerSource: o.maxPerSource, Window: o.window},
-		FloodSummary: floodSummary(o.format),
 		Sources:      keeper.wrap(srcs),
 		Stats:        stats,
 		Sequential:   !o.follow && len(o.files) > 0,
@@ -341,7 +336,6 @@ type outputs struct {
 	file    *output.File
 	stdout  bool
 	netLike bool // a sink that must connect again after losing its peer
-	journal *output.Journal
 	report  func() string
 	// delivery counts what each network-like output did with the lines.
 	delivery []counted
@@ -416,7 +410,7 @@ func openOutputs(o *options, log *daemon.Logger, account *privilege.Account) (*o
 		if err != nil {
 			return fail(journalError(err))
 		}
-		outs.journal = j
+		sinks = append(sinks, j)
 		outs.names = append(outs.names, "journal")
 		outs.netLike = true
 		delivery = append(delivery, counted{"journal", j.Stats})
@@ -438,12 +432,14 @@ func openOutputs(o *options, log *daemon.Logger, account *privilege.Account) (*o
 	return outs, nil
 }
 
-func formatterFor(o *options, j *output.Journal, log *daemon.Logger) (func() format.Formatter, error) {
+// formatterFor makes the formatter -format names (one per goroutine that
+// formats: formatters keep caches).
+func formatterFor(o *options) func() format.Formatter {
 	host, _ := os.Hostname()
 	if i := strings.IndexByte(host, '.'); i > 0 {
 		host = host[:i]
 	}
-	base := func() format.Formatter {
+	return func() format.Formatter {
 		switch o.format {
 		case "json":
 			return format.NewJSON(time.Local)
@@ -452,12 +448,6 @@ func formatterFor(o *options, j *output.Journal, log *daemon.Logger) (func() for
 		}
 		return format.NewText(time.Local)
 	}
-	if j == nil {
-		return base, nil
-	}
-	keep := o.out != "none" || o.lineSyslog || len(o.remotes) > 0
-	onError := func(err error) { log.Warnf("journal: %v", err) }
-	return func() format.Formatter { return j.Tap(base(), keep, onError) }, nil
 }
 
 // sandbox limits what the process can still do once everything is open:
@@ -520,24 +510,14 @@ func sandbox(o *options, log *daemon.Logger, srcs []source.Source, outs *outputs
 	log.Infof("entered Capsicum capability mode")
 }
 
-// workers is how many goroutines decode and format per source: -workers,
-// or one per CPU up to 4. The journal output sends each record as it is
-// formatted, so it keeps one goroutine to keep the journal in order.
+// workers is how many goroutines format per source: -workers, or one per
+// CPU up to 4. Every count writes the same output.
 func workers(o *options) int {
-	if o.journal || o.stateFile != "" {
+	if o.stateFile != "" {
 		return 1 // -state: the position is exact only when one goroutine reads and writes
 	}
 	if o.workers > 0 {
 		return o.workers
 	}
 	return min(runtime.GOMAXPROCS(0), 4)
-}
-
-// floodSummary picks the form of flood-control summary lines: JSON for
-// -format json, so that every line of that stream is JSON; text otherwise.
-func floodSummary(f string) func([]byte, *flood.Summary, func([]byte, int64, int32) []byte) []byte {
-	if f == "json" {
-		return format.AppendFloodSummaryJSON
-	}
-	return flood.AppendSummary
 }

@@ -1,8 +1,11 @@
-// Package daemon runs pfasciilogd's pipeline: it pulls records from the
-// sources, decodes their pflog headers, formats one line per record into a
-// reused batch buffer and hands whole batches to the output. It also owns
-// the process-level behaviour: signals (reopen, statistics, shutdown),
-// the pid file and the daemon's own messages.
+// Package daemon runs pfasciilogd's pipeline: per source it pulls
+// records, decodes each once (internal/record), passes it through the
+// per-source stages (flood control, internal/stage), formats the lines
+// and the stages' events into reused batches and hands whole batches,
+// each line with its record, to the sinks (pipeline.go). One ticker drives
+// every timer: the stages' (a quiet source's flood summary) and the log
+// file's rotation check. It also owns the process-level behaviour: signals
+// (reopen, statistics, shutdown) and the daemon's own messages.
 package daemon
 
 import (
@@ -19,17 +22,21 @@ import (
 	"github.com/pfasciilogd/pfasciilogd/internal/flood"
 	"github.com/pfasciilogd/pfasciilogd/internal/format"
 	"github.com/pfasciilogd/pfasciilogd/internal/output"
-	"github.com/pfasciilogd/pfasciilogd/internal/pflog"
 	"github.com/pfasciilogd/pfasciilogd/internal/source"
+	"github.com/pfasciilogd/pfasciilogd/internal/stage"
 )
 
 // FlushSize is the batch size at which a batch goes to the output even if
 // the source has more records ready.
 const FlushSize = 128 << 10
 
+// Tick is the period of the daemon's one ticker: the stages' timers
+// run on every tick, the rotation check every RotationCheck.
+const Tick = time.Second
+
 // RotationCheck is how often the daemon checks that the log's path still
 // names the file it writes (renamed or deleted without a signal).
-const RotationCheck = 2 * time.Second
+const RotationCheck = 2 * Tick
 
 // Config is what Run needs: everything already opened.
 type Config struct {
@@ -60,15 +67,16 @@ type Config struct {
 	// SIGHUP from newsyslog during start-up cannot kill the process.
 	Signals <-chan os.Signal
 	// Flood caps the lines written per source address and window when
-	// Flood.MaxPerSource > 0 (see internal/flood); each reading goroutine
-	// has its own limiter.
+	// Flood.MaxPerSource > 0 (see internal/flood): the first stage of
+	// every source's pipeline, with a limiter of its own.
 	Flood flood.Config
-	// FloodSummary renders a flood-control summary line; nil means
-	// flood.AppendSummary (the text form).
-	FloodSummary func(dst []byte, s *flood.Summary, ts func([]byte, int64, int32) []byte) []byte
-	// Workers > 1 spreads decoding and formatting over that many
-	// goroutines per source (a reader, the workers and a writer run
-	// concurrently); 0 or 1 runs the whole pipeline in one goroutine.
+	// Stages, if set, makes the further stages of one source's pipeline
+	// (called once per source); they run after flood control and see
+	// every record (see stage.Stage).
+	Stages func() []stage.Stage
+	// Workers > 1 spreads formatting over that many goroutines per
+	// source (a reader, the workers and a writer run concurrently); 0 or
+	// 1 runs the same pipeline in one goroutine. The output is the same.
 	Workers int
 }
 
@@ -90,6 +98,10 @@ type Daemon struct {
 	lostLog  throttle
 	failing  atomic.Bool // the last write failed
 	logMu    sync.Mutex
+
+	pipesMu   sync.Mutex
+	pipes     []*pipe // running pipelines, for the ticker
+	tickPipes []*pipe
 }
 
 // ErrFailed is returned by Run when at least one source failed; the
@@ -116,17 +128,14 @@ func Run(cfg Config) error {
 	var wg sync.WaitGroup
 	run := func(srcs []source.Source) {
 		defer wg.Done()
-		f := cfg.NewFormatter()
 		for _, src := range srcs {
 			if d.stopping.Load() {
 				return
 			}
-			var err error
-			if cfg.Workers > 1 {
-				err = d.pumpParallel(src, cfg.Workers)
-			} else {
-				err = d.pump(src, f)
-			}
+			p := d.newPipe(src)
+			d.addPipe(p)
+			err := p.run()
+			d.removePipe(p)
 			if err != nil {
 				if cfg.Warn != nil && cfg.Warn(err) {
 					cfg.Log.Warnf("%v", err)
@@ -149,24 +158,26 @@ func Run(cfg Config) error {
 	done := make(chan struct{})
 	go func() { wg.Wait(); close(done) }()
 
-	var rotations <-chan time.Time
-	if _, ok := cfg.Sink.(output.RotationChecker); ok {
-		t := time.NewTicker(RotationCheck)
-		defer t.Stop()
-		rotations = t.C
-	}
+	ticker := time.NewTicker(Tick)
+	defer ticker.Stop()
+	rotation, checkRotation := cfg.Sink.(output.RotationChecker)
+	var nextRotationCheck time.Time
 
 loop:
 	for {
 		select {
 		case <-done:
 			break loop
-		case <-rotations:
-			reopened, err := cfg.Sink.(output.RotationChecker).CheckRotated()
-			if err != nil {
-				d.complain(&d.lostLog, "%v", err)
-			} else if reopened {
-				cfg.Log.Warnf("%s was renamed or deleted without a signal; reopened it", cfg.SinkName)
+		case now := <-ticker.C:
+			d.tick(now)
+			if checkRotation && !now.Before(nextRotationCheck) {
+				nextRotationCheck = now.Add(RotationCheck - Tick/2)
+				reopened, err := rotation.CheckRotated()
+				if err != nil {
+					d.complain(&d.lostLog, "%v", err)
+				} else if reopened {
+					cfg.Log.Warnf("%s was renamed or deleted without a signal; reopened it", cfg.SinkName)
+				}
 			}
 		case sig := <-sigs:
 			switch sig {
@@ -247,104 +258,32 @@ func (d *Daemon) refreshKernelStats() {
 	}
 }
 
-// pump moves every record of one source to the output. It returns nil at
-// the end of the source or on shutdown.
-func (d *Daemon) pump(src source.Source, f format.Formatter) error {
-	st := d.cfg.Stats
-	var (
-		pkt   source.Packet
-		hdr   pflog.Header
-		rec   = format.Record{Pkt: &pkt, Hdr: &hdr}
-		batch = make([]byte, 0, FlushSize+4096)
-		lines uint64
-		read  uint64
-	)
-	flush := func() {
-		st.Read.Add(read)
-		read = 0
-		if len(batch) == 0 {
-			return
-		}
-		d.write(batch, lines)
-		batch = batch[:0]
-		lines = 0
-	}
-	var (
-		lim     *flood.Limiter
-		lastNow int64
-		fst     flood.Stats
-		ts      = format.Timestamper{Loc: time.Local}
-	)
-	emit := func(s *flood.Summary) {
-		batch = d.summary(batch, s, ts.Append)
-		lines++
-	}
-	if d.cfg.Flood.MaxPerSource > 0 {
-		lim = flood.New(d.cfg.Flood)
-		flushLines := flush
-		flush = func() {
-			lim.Expire(lastNow, emit)
-			st.addFlood(lim, &fst)
-			flushLines()
-		}
-		defer func() { lim.Flush(lastNow, emit); flush() }()
-	} else {
-		defer flush()
-	}
-	for {
-		more, err := d.next(src, &pkt)
-		if !more {
-			return err
-		}
-		read++
-		ip, err := pflog.Decode(pkt.Data, &hdr)
-		if err != nil {
-			st.Malformed.Add(1)
-			d.complain(&d.malLog, "%s: skipped malformed record (%d bytes): %v", src.Name(), len(pkt.Data), err)
-		} else {
-			if lim != nil {
-				lastNow = pkt.Sec*1e9 + int64(pkt.Nsec)
-				if !admit(lim, &hdr, ip, lastNow, emit) {
-					if len(batch) >= FlushSize || !src.Pending() {
-						flush()
-					}
-					continue
-				}
-			}
-			rec.IP = ip
-			rec.IPWireLen = pkt.WireLen - pflog.HeaderSize(hdr.Length)
-			if rec.IPWireLen < len(ip) {
-				rec.IPWireLen = len(ip)
-			}
-			batch = f.Append(batch, &rec)
-			lines++
-		}
-		if len(batch) >= FlushSize || !src.Pending() {
-			flush()
-		}
-	}
+func (d *Daemon) addPipe(p *pipe) {
+	d.pipesMu.Lock()
+	d.pipes = append(d.pipes, p)
+	d.pipesMu.Unlock()
 }
 
-// summary renders a flood-control summary in the configured form.
-func (d *Daemon) summary(dst []byte, s *flood.Summary, ts func([]byte, int64, int32) []byte) []byte {
-	if d.cfg.FloodSummary != nil {
-		return d.cfg.FloodSummary(dst, s, ts)
+func (d *Daemon) removePipe(p *pipe) {
+	d.pipesMu.Lock()
+	for i, q := range d.pipes {
+		if q == p {
+			d.pipes = append(d.pipes[:i], d.pipes[i+1:]...)
+			break
+		}
 	}
-	return flood.AppendSummary(dst, s, ts)
+	d.pipesMu.Unlock()
 }
 
-// admit applies flood control to a decoded record: it reports whether to
-// write it, and hands the summaries that fell due to emit.
-func admit(lim *flood.Limiter, hdr *pflog.Header, ip []byte, now int64, emit func(*flood.Summary)) bool {
-	allow := true
-	if s, ok := flood.SourceOf(ip); ok {
-		blockIn := hdr.Action == pflog.ActionDrop && hdr.Dir == pflog.DirIn
-		allow = lim.Allow(s, flood.ClassOf(blockIn, ip), now)
+// tick runs every pipeline's timers.
+func (d *Daemon) tick(now time.Time) {
+	d.pipesMu.Lock()
+	pipes := append(d.tickPipes[:0], d.pipes...)
+	d.tickPipes = pipes
+	d.pipesMu.Unlock()
+	for _, p := range pipes {
+		p.tick(now)
 	}
-	if lim.Pending() {
-		lim.Summaries(emit)
-	}
-	return allow
 }
 
 // next reads the next record of src into pkt. It counts and reports
@@ -388,10 +327,10 @@ func (d *Daemon) complain(t *throttle, format string, args ...any) {
 	d.cfg.Log.Warnf("%s", msg)
 }
 
-// write hands one batch of lines to the sink and keeps the statistics.
-func (d *Daemon) write(batch []byte, lines uint64) {
+// write hands one batch of lines to the sinks and keeps the statistics.
+func (d *Daemon) write(batch *output.Batch, lines uint64) {
 	st := d.cfg.Stats
-	if err := d.cfg.Sink.Write(batch); err != nil {
+	if err := output.WriteBatch(d.cfg.Sink, batch); err != nil {
 		written, lost := uint64(0), lines
 		var sw *output.ShortWriteError
 		if errors.As(err, &sw) {

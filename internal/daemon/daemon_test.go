@@ -2,11 +2,15 @@ package daemon
 
 import (
 	"bytes"
+	"io"
+	"os"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
+	"github.com/pfasciilogd/pfasciilogd/internal/flood"
 	"github.com/pfasciilogd/pfasciilogd/internal/format"
 	"github.com/pfasciilogd/pfasciilogd/internal/gen"
 	"github.com/pfasciilogd/pfasciilogd/internal/pcapfile"
@@ -115,5 +119,128 @@ func TestRunCountsAndSkips(t *testing.T) {
 		if sink.batches > 100 {
 			t.Errorf("workers %d: %d writes for 4999 lines", workers, sink.batches)
 		}
+	}
+}
+
+// liveSource hands out its records, then waits like an idle pflog0 until
+// it is closed.
+type liveSource struct {
+	recs   []source.Packet
+	i      int
+	closed chan struct{}
+	once   sync.Once
+}
+
+func (s *liveSource) Next(p *source.Packet) error {
+	if s.i < len(s.recs) {
+		*p = s.recs[s.i]
+		s.i++
+		return nil
+	}
+	<-s.closed
+	return io.EOF
+}
+func (s *liveSource) Pending() bool { return s.i < len(s.recs) }
+func (s *liveSource) Name() string  { return "pflog0" }
+func (s *liveSource) Close() error  { s.once.Do(func() { close(s.closed) }); return nil }
+
+// synRecords returns n SYN records from one source, all at capture time sec.
+func synRecords(t *testing.T, n int, sec int64) []source.Packet {
+	var c gen.Case
+	for _, k := range gen.Cases() {
+		if k.Record.Hdr.Layout == pflog.LayoutFreeBSD && k.Record.Snap == 0 && len(k.Record.Packet) > 40 && k.Record.Packet[0] == 0x45 && k.Record.Packet[9] == 6 {
+			c = k
+			break
+		}
+	}
+	var out []source.Packet
+	for range n {
+		r := c.Record
+		data := gen.Encode(nil, &r)[16:]
+		out = append(out, source.Packet{Sec: sec, WireLen: len(data), Data: data})
+	}
+	return out
+}
+
+// TestQuietSourceSummaryOnTick: a capped source that goes quiet gets its
+// flood summary from the ticker, within one window plus one tick of
+// capture time, with no further record; every worker count alike.
+func TestQuietSourceSummaryOnTick(t *testing.T) {
+	const window = 1500 * time.Millisecond
+	for _, workers := range []int{1, 3} {
+		start := time.Now().Unix()
+		src := &liveSource{recs: synRecords(t, 20, start), closed: make(chan struct{})}
+		sink := &memSink{}
+		sigs := make(chan os.Signal, 1)
+		done := make(chan error, 1)
+		var logBuf bytes.Buffer
+		go func() {
+			done <- Run(Config{
+				Sources:      []source.Source{src},
+				NewFormatter: func() format.Formatter { return format.NewText(time.UTC) },
+				Sink:         sink, SinkName: "memory", Log: NewLogger(&logBuf), Signals: sigs, Quiet: true,
+				Flood:   flood.Config{MaxPerSource: 5, Window: window},
+				Workers: workers,
+			})
+		}()
+		var out string
+		for {
+			sink.mu.Lock()
+			out = sink.buf.String()
+			sink.mu.Unlock()
+			if strings.Contains(out, "pfasciilogd: suppressed") {
+				break
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		sigs <- syscall.SIGTERM
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+		lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+		if len(lines) != 6 || !strings.Contains(lines[5], " pfasciilogd: suppressed 15 lines from ") {
+			t.Fatalf("workers %d: want 5 packet lines and the summary, got:\n%s", workers, out)
+		}
+		at, err := time.Parse("2006-01-02T15:04:05.000000Z07:00", strings.Fields(lines[5])[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		late := at.Sub(time.Unix(start, 0).Add(window))
+		if late < 0 || late > Tick+time.Second {
+			t.Errorf("workers %d: summary at %v, %v after the window ended; want within one tick (%v)", workers, at, late, Tick)
+		}
+		t.Logf("workers %d: summary %v after the window ended", workers, late)
+	}
+}
+
+type discardSink struct{}
+
+func (discardSink) Write([]byte) error { return nil }
+func (discardSink) Reopen() error      { return nil }
+func (discardSink) Close() error       { return nil }
+
+// BenchmarkPipeline runs the whole pipeline (pcap reader, decode, flood
+// control, text format, batching) over an in-memory capture; allocs/op is
+// per record, and must stay 0 (the chunks are allocated once per run).
+func BenchmarkPipeline(b *testing.B) {
+	for _, bc := range []struct {
+		name    string
+		workers int
+		flood   int
+	}{{"workers=1", 1, 0}, {"workers=1/flood", 1, 5}, {"workers=2", 2, 0}} {
+		b.Run(bc.name, func(b *testing.B) {
+			const n = 200000
+			data := capture(&testing.T{}, n, -1)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for b.Loop() {
+				r, _ := pcapfile.NewReader("mem", bytes.NewReader(data))
+				Run(Config{Sources: []source.Source{r}, Sequential: true,
+					NewFormatter: func() format.Formatter { return format.NewText(time.UTC) },
+					Sink:         discardSink{}, SinkName: "none", Log: NewLogger(io.Discard), Quiet: true,
+					Workers: bc.workers, Flood: flood.Config{MaxPerSource: bc.flood, TableSize: 1024}})
+			}
+			b.ReportMetric(float64(b.N*n)/b.Elapsed().Seconds(), "records/s")
+		})
 	}
 }

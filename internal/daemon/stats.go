@@ -37,11 +37,9 @@ func (s *Stats) String() string {
 	return msg
 }
 
-// addFlood adds what a flood limiter counted since *last to the totals.
-func (s *Stats) addFlood(lim *flood.Limiter, last *flood.Stats) {
-	n := lim.Stats()
-	s.Suppressed.Add(n.Suppressed - last.Suppressed)
-	s.Summaries.Add(n.Summaries - last.Summaries)
-	s.Evictions.Add(n.Evictions - last.Evictions)
-	*last = n
+// addFlood adds what a flood-control stage counted since its last report.
+func (s *Stats) addFlood(n flood.Stats) {
+	s.Suppressed.Add(n.Suppressed)
+	s.Summaries.Add(n.Summaries)
+	s.Evictions.Add(n.Evictions)
 }

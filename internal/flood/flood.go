@@ -7,8 +7,8 @@
 // source's first record and lasts Config.Window of capture time. Within a
 // window the first MaxPerSource records of each Class are allowed; further
 // records are counted, not written. When the window ends (noticed lazily
-// on the source's next record, on eviction, or by the periodic Expire
-// sweep) one Summary reports how many records were suppressed, and
+// on the source's next record, on eviction, or by the Expire sweep the
+// pipeline runs before every record and on every tick) one Summary reports how many records were suppressed, and
 // AppendSummary renders it as a log line that no fail2ban filter of this
 // project matches.
 //
@@ -45,6 +45,8 @@ import (
 	"net/netip"
 	"strconv"
 	"time"
+
+	"github.com/pfasciilogd/pfasciilogd/internal/packet"
 )
 
 // Defaults for zero Config fields.
@@ -210,7 +212,7 @@ func (l *Limiter) hash(a, b uint64) uint64 {
 }
 
 // Allow counts one record of class c from src (a 4- or 16-byte address,
-// see SourceOf) captured at now (ns since the epoch) and reports whether
+// the packet summary's Src) captured at now (ns since the epoch) and reports whether
 // to write it. It may close a window and queue its summary: call
 // Summaries whenever Pending reports true, before writing the record's
 // line, to keep the log in time order.
@@ -409,107 +411,49 @@ func (l *Limiter) compact() {
 	l.open = keep
 }
 
-// SourceOf returns the source address in the IPv4 or IPv6 header at the
-// start of ip (told apart by the version nibble), as a slice of ip.
-func SourceOf(ip []byte) (src []byte, ok bool) {
-	if len(ip) == 0 {
-		return nil, false
-	}
-	switch ip[0] >> 4 {
-	case 4:
-		if len(ip) >= 20 {
-			return ip[12:16], true
-		}
-	case 6:
-		if len(ip) >= 40 {
-			return ip[8:24], true
-		}
-	}
-	return nil, false
-}
-
-// IP protocol numbers ClassOf looks at.
-const (
-	protoHopOpts  = 0
-	protoICMP     = 1
-	protoTCP      = 6
-	protoUDP      = 17
-	protoDCCP     = 33
-	protoRouting  = 43
-	protoFragment = 44
-	protoICMPv6   = 58
-	protoDstOpts  = 60
-	protoSCTP     = 132
-	protoUDPLite  = 136
-)
-
-// ClassOf classifies a record for Allow. blockIn tells whether pf logged
-// it with action block (pflog.ActionDrop) and direction in: the only lines
-// fail2ban's filter looks at. ip is the captured packet after the pflog
-// header. Whatever cannot be told for sure (cut short, fragments, IPv6
-// extension headers) is ClassOpaque, which the shipped filter never
-// matches in its normal mode.
-func ClassOf(blockIn bool, ip []byte) Class {
+// ClassOf classifies a record for Allow from its packet summary (the
+// decode the formats print from, so flood control and the printed line
+// agree). blockIn tells whether pf logged it with action block
+// (pflog.ActionDrop) and direction in: the only lines fail2ban's filter
+// looks at. Whatever the printer cannot print as a complete opener is
+// ClassOpaque, which the shipped filter never matches in its normal mode:
+// a TCP header cut before its fixed 20 bytes (printed "[|tcp]") or with a
+// data offset below 5 ("[bad hdr length]"), an echo request cut before
+// its id and sequence, fragments, IPv6 extension headers.
+func ClassOf(blockIn bool, s *packet.Summary) Class {
 	if !blockIn {
 		return ClassOther
 	}
-	if len(ip) == 0 {
+	if s.Version == 0 || s.L4Off == 0 || s.FragOff != 0 || s.ExtLen > 0 {
 		return ClassOpaque
 	}
-	var proto uint8
-	var off int
-	switch ip[0] >> 4 {
-	case 4:
-		if len(ip) < 20 {
+	switch s.Proto {
+	case packet.ProtoTCP:
+		if !s.HasTCPHdr || s.TCPHdrLen < 20 {
 			return ClassOpaque
 		}
-		if binary.BigEndian.Uint16(ip[6:8])&0x1fff != 0 {
-			return ClassOpaque // not the first fragment: no transport header
-		}
-		proto = ip[9]
-		off = int(ip[0]&0x0f) * 4
-		if off < 20 {
-			return ClassOpaque
-		}
-	case 6:
-		if len(ip) < 40 {
-			return ClassOpaque
-		}
-		proto = ip[6]
-		off = 40
-		if proto == protoHopOpts || proto == protoRouting || proto == protoFragment || proto == protoDstOpts {
-			return ClassOpaque
-		}
-	default:
-		return ClassOpaque
-	}
-	t := ip[min(off, len(ip)):]
-	switch proto {
-	case protoTCP:
-		if len(t) < 14 || t[12]>>4 < 5 {
-			// Cut before the flags, or a header length below 20 that
-			// tcpdump prints as "[bad hdr length]" without the flags.
-			return ClassOpaque
-		}
-		if t[13]&0x12 == 0x02 {
+		if s.TCPFlags&(packet.TCPSyn|packet.TCPAck) == packet.TCPSyn {
 			return ClassTCPSyn
 		}
 		return ClassTCP
-	case protoUDP:
-		if len(t) < 4 {
+	case packet.ProtoUDP:
+		if !s.HasPort {
 			return ClassOpaque
 		}
 		return ClassUDP
-	case protoICMP, protoICMPv6:
-		if len(t) < 1 {
+	case packet.ProtoICMP, packet.ProtoICMPv6:
+		if !s.HasICMP {
 			return ClassOpaque
 		}
-		if (proto == protoICMP && t[0] == 8) || (proto == protoICMPv6 && t[0] == 128) {
+		if (s.Proto == packet.ProtoICMP && s.ICMPType == 8) || (s.Proto == packet.ProtoICMPv6 && s.ICMPType == 128) {
+			if !s.HasEcho {
+				return ClassOpaque // cut before id and sequence: not printed as an echo request
+			}
 			return ClassEcho
 		}
 		return ClassICMP
-	case protoSCTP, protoDCCP, protoUDPLite:
-		if len(t) < 4 {
+	case packet.ProtoSCTP, packet.ProtoDCCP, packet.ProtoUDPLite:
+		if s.L4Cap < 4 {
 			return ClassOpaque
 		}
 		return ClassPorts

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pfasciilogd/pfasciilogd/internal/packet"
 )
 
 const sec = int64(time.Second)
@@ -276,29 +278,6 @@ func TestAppendSummary(t *testing.T) {
 	}
 }
 
-func TestSourceOf(t *testing.T) {
-	v4 := ipv4(6, 0, tcpHdr(0x02))
-	v6 := ipv6(6, tcpHdr(0x02))
-	tests := []struct {
-		name string
-		ip   []byte
-		want string
-	}{
-		{"ipv4", v4, "c0000207"},
-		{"ipv6", v6, "20010db8000000000000000000000005"},
-		{"empty", nil, ""},
-		{"short ipv4", v4[:19], ""},
-		{"short ipv6", v6[:39], ""},
-		{"version 5", append([]byte{0x50}, v4[1:]...), ""},
-	}
-	for _, tt := range tests {
-		src, ok := SourceOf(tt.ip)
-		if got := fmt.Sprintf("%x", src); got != tt.want || ok != (tt.want != "") {
-			t.Errorf("%s: SourceOf = %s, %v; want %s", tt.name, got, ok, tt.want)
-		}
-	}
-}
-
 func TestClassOf(t *testing.T) {
 	tests := []struct {
 		name    string
@@ -315,9 +294,15 @@ func TestClassOf(t *testing.T) {
 		{"tcp cut before flags", true, ipv4(6, 0, tcpHdr(0x02)[:13]), ClassOpaque},
 		{"tcp bad header length", true, ipv4(6, 0, append([]byte{}, tcpHdr(0x02)[:12]...)), ClassOpaque},
 		{"tcp header length 16", true, ipv4(6, 0, badOff(tcpHdr(0x02))), ClassOpaque},
+		// The printer prints "[|tcp]" for 14..19 bytes of TCP: no flags, no SYN.
+		{"tcp syn with 14 header bytes", true, ipv4(6, 0, tcpHdr(0x02)[:14]), ClassOpaque},
+		{"tcp syn with 19 header bytes", true, ipv4(6, 0, tcpHdr(0x02)[:19]), ClassOpaque},
+		{"icmp echo request with 4 bytes", true, ipv4(1, 0, []byte{8, 0, 0, 0}), ClassOpaque},
+		{"icmpv6 echo request with 4 bytes", true, ipv6(58, []byte{128, 0, 0, 0}), ClassOpaque},
+		{"tcp data offset 4 is not udp", true, ipv4(6, 0, badOff(tcpHdr(0x00))), ClassOpaque},
 		{"udp", true, ipv4(17, 0, make([]byte, 8)), ClassUDP},
 		{"udp cut before ports", true, ipv4(17, 0, make([]byte, 3)), ClassOpaque},
-		{"echo request", true, ipv4(1, 0, []byte{8, 0, 0, 0}), ClassEcho},
+		{"echo request", true, ipv4(1, 0, []byte{8, 0, 0, 0, 0, 1, 0, 1}), ClassEcho},
 		{"echo reply", true, ipv4(1, 0, []byte{0, 0, 0, 0}), ClassICMP},
 		{"unreachable", true, ipv4(1, 0, []byte{3, 3, 0, 0}), ClassICMP},
 		{"sctp", true, ipv4(132, 0, make([]byte, 12)), ClassPorts},
@@ -326,7 +311,7 @@ func TestClassOf(t *testing.T) {
 		{"first fragment", true, ipv4(6, 0x2000, tcpHdr(0x02)), ClassTCPSyn},
 		{"ipv6 syn", true, ipv6(6, tcpHdr(0x02)), ClassTCPSyn},
 		{"ipv6 udp", true, ipv6(17, make([]byte, 8)), ClassUDP},
-		{"icmpv6 echo", true, ipv6(58, []byte{128, 0}), ClassEcho},
+		{"icmpv6 echo", true, ipv6(58, []byte{128, 0, 0, 0, 0, 1, 0, 1}), ClassEcho},
 		{"icmpv6 nd", true, ipv6(58, []byte{135, 0}), ClassICMP},
 		{"ipv6 hop-by-hop", true, ipv6(0, make([]byte, 16)), ClassOpaque},
 		{"ipv6 tcp cut", true, ipv6(6, nil), ClassOpaque},
@@ -335,10 +320,17 @@ func TestClassOf(t *testing.T) {
 		{"ipv4 options", true, ipv4opts(6, tcpHdr(0x02)), ClassTCPSyn},
 	}
 	for _, tt := range tests {
-		if got := ClassOf(tt.blockIn, tt.ip); got != tt.want {
+		if got := classOf(tt.blockIn, tt.ip); got != tt.want {
 			t.Errorf("%s: ClassOf = %d, want %d", tt.name, got, tt.want)
 		}
 	}
+}
+
+// classOf decodes ip the way the pipeline does and classifies it.
+func classOf(blockIn bool, ip []byte) Class {
+	var s packet.Summary
+	packet.Decode(ip, len(ip), &s)
+	return ClassOf(blockIn, &s)
 }
 
 func tcpHdr(flags byte) []byte {
@@ -393,10 +385,11 @@ func BenchmarkAllow(b *testing.B) {
 	}
 	pkt := ipv4(6, 0, tcpHdr(0x02))
 	b.ReportAllocs()
+	var sum packet.Summary
 	for i := 0; b.Loop(); i++ {
-		src, _ := SourceOf(pkt)
 		copy(pkt[12:16], srcs[i&255])
-		l.Allow(src, ClassOf(true, pkt), int64(i)*1000)
+		packet.Decode(pkt, len(pkt), &sum)
+		l.Allow(pkt[12:16], ClassOf(true, &sum), int64(i)*1000)
 		if l.Pending() {
 			l.Summaries(func(*Summary) {})
 		}

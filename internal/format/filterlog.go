@@ -2,6 +2,7 @@ package format
 
 import (
 	"encoding/binary"
+	"github.com/pfasciilogd/pfasciilogd/internal/num"
 	"os"
 	"strconv"
 	"strings"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/pfasciilogd/pfasciilogd/internal/packet"
 	"github.com/pfasciilogd/pfasciilogd/internal/pflog"
+	"github.com/pfasciilogd/pfasciilogd/internal/record"
 )
 
 // Filterlog is the -format filterlog formatter: the comma-separated line
@@ -51,7 +53,6 @@ type Filterlog struct {
 
 	ts   Timestamper
 	host string
-	s    packet.Summary
 }
 
 // NewFilterlog returns a filterlog formatter printing times in loc and
@@ -69,8 +70,11 @@ func NewFilterlog(loc *time.Location, host string) *Filterlog {
 	return &Filterlog{ts: Timestamper{Loc: loc}, host: string(appendCSVName(nil, []byte(host)))}
 }
 
-// Summary returns the packet summary of the last record Append formatted.
-func (f *Filterlog) Summary() *packet.Summary { return &f.s }
+// AppendEvent implements Formatter: events keep the text form (the
+// daemon's own voice after the timestamp), as before.
+func (f *Filterlog) AppendEvent(dst []byte, e *record.Event) []byte {
+	return appendEventText(dst, e, &f.ts)
+}
 
 // Append implements Formatter.
 func (f *Filterlog) Append(dst []byte, r *Record) []byte {
@@ -80,26 +84,26 @@ func (f *Filterlog) Append(dst []byte, r *Record) []byte {
 		dst = append(dst, f.host...)
 		dst = append(dst, " filterlog: "...)
 	}
-	dst = AppendFilterlogCSV(dst, r, &f.s)
+	dst = AppendFilterlogCSV(dst, r)
 	return append(dst, '\n')
 }
 
 // AppendFilterlogCSV appends the CSV part of a filterlog line (no
-// newline) and leaves the packet summary in s.
-func AppendFilterlogCSV(dst []byte, r *Record, s *packet.Summary) []byte {
+// newline).
+func AppendFilterlogCSV(dst []byte, r *Record) []byte {
 	h := r.Hdr
-	packet.Decode(r.IP, r.IPWireLen, s)
-	dst = strconv.AppendUint(dst, uint64(h.RuleNr), 10)
+	s := r.Summary()
+	dst = num.AppendUint(dst, uint64(h.RuleNr))
 	dst = append(dst, ',')
 	if h.InAnchor() {
-		dst = strconv.AppendUint(dst, uint64(h.SubRuleNr), 10)
+		dst = num.AppendUint(dst, uint64(h.SubRuleNr))
 		dst = append(dst, ',')
 		dst = appendCSVName(dst, h.Anchor())
 	} else {
 		dst = append(dst, ',')
 	}
 	dst = append(dst, ',')
-	dst = strconv.AppendUint(dst, uint64(h.RIdentifier), 10)
+	dst = num.AppendUint(dst, uint64(h.RIdentifier))
 	dst = append(dst, ',')
 	dst = appendCSVName(dst, h.Interface())
 	dst = append(dst, ',')
@@ -138,15 +142,15 @@ func appendFilterlog4(dst, ip []byte, s *packet.Summary) []byte {
 		dst = append(dst, "CE"...)
 	}
 	dst = append(dst, ',')
-	dst = strconv.AppendUint(dst, uint64(s.TTL), 10)
+	dst = num.AppendUint(dst, uint64(s.TTL))
 	dst = append(dst, ',')
-	dst = strconv.AppendUint(dst, uint64(s.ID), 10)
+	dst = num.AppendUint(dst, uint64(s.ID))
 	dst = append(dst, ',')
-	dst = strconv.AppendUint(dst, uint64(s.FragOff), 10)
+	dst = num.AppendUint(dst, uint64(s.FragOff))
 	dst = append(dst, ',')
 	dst = append(dst, ipv4FlagWord(s.Flags)...)
 	dst = append(dst, ',')
-	dst = strconv.AppendUint(dst, uint64(s.Proto), 10)
+	dst = num.AppendUint(dst, uint64(s.Proto))
 	dst = append(dst, ',')
 	if n := ProtoName(s.Proto); n != "" {
 		if s.Proto == packet.ProtoICMPv6 {
@@ -157,7 +161,7 @@ func appendFilterlog4(dst, ip []byte, s *packet.Summary) []byte {
 		dst = append(dst, "unknown"...)
 	}
 	dst = append(dst, ',')
-	dst = strconv.AppendUint(dst, uint64(s.TotalLen), 10)
+	dst = num.AppendUint(dst, uint64(s.TotalLen))
 	dst = appendAddrs(dst, s)
 	if s.FragOff != 0 {
 		return dst
@@ -173,22 +177,22 @@ func appendFilterlog4(dst, ip []byte, s *packet.Summary) []byte {
 		return appendFilterlogCARP(dst, ip, s)
 	}
 	dst = append(dst, "datalength="...)
-	return strconv.AppendUint(dst, uint64(s.L4Len), 10)
+	return num.AppendUint(dst, uint64(s.L4Len))
 }
 
 func appendFilterlog6(dst, ip []byte, s *packet.Summary) []byte {
 	dst = append(dst, "6,0x"...)
-	dst = appendHex(dst, uint32(s.TOS), 2)
+	dst = num.AppendHex(dst, uint64(uint32(s.TOS)), 2)
 	dst = append(dst, ",0x"...)
-	dst = appendHex(dst, s.FlowLabel, 5)
+	dst = num.AppendHex(dst, uint64(s.FlowLabel), 5)
 	dst = append(dst, ',')
-	dst = strconv.AppendUint(dst, uint64(s.TTL), 10)
+	dst = num.AppendUint(dst, uint64(s.TTL))
 	dst = append(dst, ',')
 	dst = append(dst, ipv6ProtoText(s.NextHdr)...)
 	dst = append(dst, ',')
-	dst = strconv.AppendUint(dst, uint64(s.NextHdr), 10)
+	dst = num.AppendUint(dst, uint64(s.NextHdr))
 	dst = append(dst, ',')
-	dst = strconv.AppendUint(dst, uint64(max(s.TotalLen-40, 0)), 10)
+	dst = num.AppendUint(dst, uint64(max(s.TotalLen-40, 0)))
 	dst = appendAddrs(dst, s)
 	if s.NextHdr != s.Proto || s.ExtLen != 0 {
 		return dst
@@ -216,14 +220,14 @@ func appendFilterlogTCP(dst, ip []byte, s *packet.Summary) []byte {
 	if !s.HasPort {
 		return append(dst, ",,,,,,,,"...)
 	}
-	dst = strconv.AppendUint(dst, uint64(s.SrcPort), 10)
+	dst = num.AppendUint(dst, uint64(s.SrcPort))
 	dst = append(dst, ',')
-	dst = strconv.AppendUint(dst, uint64(s.DstPort), 10)
+	dst = num.AppendUint(dst, uint64(s.DstPort))
 	dst = append(dst, ',')
 	if s.TCPHdrLen == 0 {
 		return append(dst, ",,,,,,"...)
 	}
-	dst = strconv.AppendUint(dst, uint64(s.PayloadLen), 10)
+	dst = num.AppendUint(dst, uint64(s.PayloadLen))
 	dst = append(dst, ',')
 	f := s.TCPFlags
 	for i := range pfsenseTCPFlags {
@@ -233,24 +237,24 @@ func appendFilterlogTCP(dst, ip []byte, s *packet.Summary) []byte {
 	}
 	dst = append(dst, ',')
 	if s.PayloadLen > 0 {
-		dst = strconv.AppendUint(dst, uint64(s.Seq), 10)
+		dst = num.AppendUint(dst, uint64(s.Seq))
 		dst = append(dst, ':')
-		dst = strconv.AppendUint(dst, uint64(s.Seq+uint32(s.PayloadLen)), 10)
+		dst = num.AppendUint(dst, uint64(s.Seq+uint32(s.PayloadLen)))
 	} else if f&(packet.TCPSyn|packet.TCPFin|packet.TCPRst) != 0 {
-		dst = strconv.AppendUint(dst, uint64(s.Seq), 10)
+		dst = num.AppendUint(dst, uint64(s.Seq))
 	}
 	dst = append(dst, ',')
 	if f&packet.TCPAck != 0 {
-		dst = strconv.AppendUint(dst, uint64(s.Ack), 10)
+		dst = num.AppendUint(dst, uint64(s.Ack))
 	}
 	dst = append(dst, ',')
 	if !s.HasTCPHdr {
 		return append(dst, ",,"...)
 	}
-	dst = strconv.AppendUint(dst, uint64(s.Window), 10)
+	dst = num.AppendUint(dst, uint64(s.Window))
 	dst = append(dst, ',')
 	if f&packet.TCPUrg != 0 {
-		dst = strconv.AppendUint(dst, uint64(s.Urgent), 10)
+		dst = num.AppendUint(dst, uint64(s.Urgent))
 	}
 	dst = append(dst, ',')
 	return appendTCPOptions(dst, ip, s)
@@ -284,7 +288,7 @@ func appendTCPOptions(dst, ip []byte, s *packet.Summary) []byte {
 			dst = append(dst, name...)
 		} else {
 			dst = append(dst, "opt-"...)
-			dst = strconv.AppendUint(dst, uint64(kind), 10)
+			dst = num.AppendUint(dst, uint64(kind))
 		}
 		if kind == 0 {
 			break
@@ -311,12 +315,12 @@ func appendFilterlogUDP(dst []byte, s *packet.Summary) []byte {
 	if !s.HasPort {
 		return append(dst, ",,"...)
 	}
-	dst = strconv.AppendUint(dst, uint64(s.SrcPort), 10)
+	dst = num.AppendUint(dst, uint64(s.SrcPort))
 	dst = append(dst, ',')
-	dst = strconv.AppendUint(dst, uint64(s.DstPort), 10)
+	dst = num.AppendUint(dst, uint64(s.DstPort))
 	dst = append(dst, ',')
 	if s.UDPLen != 0 || s.L4Cap >= 8 {
-		dst = strconv.AppendUint(dst, uint64(s.UDPLen), 10)
+		dst = num.AppendUint(dst, uint64(s.UDPLen))
 	}
 	return dst
 }
@@ -331,10 +335,10 @@ func appendFilterlogCARP(dst, ip []byte, s *packet.Summary) []byte {
 	} else {
 		dst = append(dst, "unknown,"...)
 	}
-	dst = strconv.AppendUint(dst, uint64(s.TTL), 10)
+	dst = num.AppendUint(dst, uint64(s.TTL))
 	for _, v := range [...]byte{b[1], b[0] >> 4, b[2], b[5]} {
 		dst = append(dst, ',')
-		dst = strconv.AppendUint(dst, uint64(v), 10)
+		dst = num.AppendUint(dst, uint64(v))
 	}
 	return dst
 }
@@ -348,9 +352,9 @@ func appendFilterlogICMP(dst, ip []byte, s *packet.Summary) []byte {
 		if !full {
 			return append(dst, ',')
 		}
-		dst = strconv.AppendUint(dst, uint64(s.ICMPRest>>16), 10)
+		dst = num.AppendUint(dst, uint64(s.ICMPRest>>16))
 		dst = append(dst, ',')
-		return strconv.AppendUint(dst, uint64(s.ICMPRest&0xffff), 10)
+		return num.AppendUint(dst, uint64(s.ICMPRest&0xffff))
 	}
 	innerDst := func(dst []byte) []byte {
 		if s.HasInner {
@@ -373,7 +377,7 @@ func appendFilterlogICMP(dst, ip []byte, s *packet.Summary) []byte {
 			dst = innerDst(dst)
 			dst = append(dst, ',')
 			if s.HasInner {
-				dst = strconv.AppendUint(dst, uint64(s.InnerProto), 10)
+				dst = num.AppendUint(dst, uint64(s.InnerProto))
 			}
 			return dst
 		case 3:
@@ -387,12 +391,12 @@ func appendFilterlogICMP(dst, ip []byte, s *packet.Summary) []byte {
 				case packet.ProtoUDP:
 					dst = append(dst, "UDP"...)
 				default:
-					dst = strconv.AppendUint(dst, uint64(s.InnerProto), 10)
+					dst = num.AppendUint(dst, uint64(s.InnerProto))
 				}
 			}
 			dst = append(dst, ',')
 			if s.HasInner && s.InnerDPort != 0 {
-				dst = strconv.AppendUint(dst, uint64(s.InnerDPort), 10)
+				dst = num.AppendUint(dst, uint64(s.InnerDPort))
 			}
 			return dst
 		case 4:
@@ -400,7 +404,7 @@ func appendFilterlogICMP(dst, ip []byte, s *packet.Summary) []byte {
 			dst = innerDst(dst)
 			dst = append(dst, ',')
 			if full {
-				dst = strconv.AppendUint(dst, uint64(s.ICMPRest&0xffff), 10)
+				dst = num.AppendUint(dst, uint64(s.ICMPRest&0xffff))
 			}
 			return dst
 		}
@@ -419,7 +423,7 @@ func appendFilterlogICMP(dst, ip []byte, s *packet.Summary) []byte {
 				return append(dst, unreachWords[s.ICMPCode]...)
 			}
 			dst = append(dst, "code "...)
-			dst = strconv.AppendUint(dst, uint64(s.ICMPCode), 10)
+			dst = num.AppendUint(dst, uint64(s.ICMPCode))
 		}
 		return dst
 	case 5:
@@ -438,7 +442,7 @@ func appendFilterlogICMP(dst, ip []byte, s *packet.Summary) []byte {
 				if i > 0 {
 					dst = append(dst, '.')
 				}
-				dst = strconv.AppendUint(dst, uint64(b), 10)
+				dst = num.AppendUint(dst, uint64(b))
 			}
 		}
 		return dst
@@ -451,22 +455,22 @@ func appendFilterlogICMP(dst, ip []byte, s *packet.Summary) []byte {
 			return append(dst, "ip reassembly time exceeded"...)
 		}
 		dst = append(dst, "time exceeded code "...)
-		return strconv.AppendUint(dst, uint64(s.ICMPCode), 10)
+		return num.AppendUint(dst, uint64(s.ICMPCode))
 	case 12:
 		dst = append(dst, "paramprob,parameter problem - "...)
 		if s.ICMPCode != 0 {
 			dst = append(dst, "code "...)
-			return strconv.AppendUint(dst, uint64(s.ICMPCode), 10)
+			return num.AppendUint(dst, uint64(s.ICMPCode))
 		}
 		dst = append(dst, "octet "...)
-		return strconv.AppendUint(dst, uint64(s.ICMPRest>>24), 10)
+		return num.AppendUint(dst, uint64(s.ICMPRest>>24))
 	case 18:
 		dst = append(dst, "maskreply,address mask is 0x"...)
 		var m uint32
 		if off := s.L4Off + 8; len(ip) >= off+4 {
 			m = binary.BigEndian.Uint32(ip[off:])
 		}
-		return appendHex(dst, m, 8)
+		return num.AppendHex(dst, uint64(m), 8)
 	case 13:
 		dst = append(dst, "tstamp,"...)
 		return idseq(dst)
@@ -476,7 +480,7 @@ func appendFilterlogICMP(dst, ip []byte, s *packet.Summary) []byte {
 		for i := range 3 {
 			dst = append(dst, ',')
 			if off := s.L4Off + 8 + 4*i; len(ip) >= off+4 {
-				dst = appendMsTime(dst, binary.BigEndian.Uint32(ip[off:]))
+				dst = num.AppendMsTime(dst, binary.BigEndian.Uint32(ip[off:]))
 			}
 		}
 		return dst
@@ -499,37 +503,6 @@ var unreachWords = [...]string{
 var icmpTypeWords = [...]string{
 	4: "source quench", 10: "router solicitation", 15: "information request",
 	16: "information reply", 17: "address mask request",
-}
-
-// appendMsTime appends milliseconds since midnight UTC as hh:mm:ss.mmm.
-func appendMsTime(dst []byte, ms uint32) []byte {
-	sec := ms / 1000
-	dst = appendPad(dst, sec/3600, 2)
-	dst = append(dst, ':')
-	dst = appendPad(dst, sec/60%60, 2)
-	dst = append(dst, ':')
-	dst = appendPad(dst, sec%60, 2)
-	dst = append(dst, '.')
-	return appendPad(dst, ms%1000, 3)
-}
-
-func appendPad(dst []byte, v uint32, n int) []byte {
-	var b [10]byte
-	s := strconv.AppendUint(b[:0], uint64(v), 10)
-	for i := len(s); i < n; i++ {
-		dst = append(dst, '0')
-	}
-	return append(dst, s...)
-}
-
-// appendHex appends v in lower-case hex, zero-padded to n digits.
-func appendHex(dst []byte, v uint32, n int) []byte {
-	var b [8]byte
-	s := strconv.AppendUint(b[:0], uint64(v), 16)
-	for i := len(s); i < n; i++ {
-		dst = append(dst, '0')
-	}
-	return append(dst, s...)
 }
 
 func ipv4FlagWord(f uint8) string {

@@ -1,6 +1,7 @@
 package format
 
 import (
+	"github.com/pfasciilogd/pfasciilogd/internal/num"
 	"strconv"
 
 	"github.com/pfasciilogd/pfasciilogd/internal/flood"
@@ -30,9 +31,9 @@ func AppendFloodSummaryJSON(dst []byte, s *flood.Summary, ts func(dst []byte, se
 		dst = append(dst, '"')
 	}
 	dst = append(dst, `,"sources":`...)
-	dst = strconv.AppendUint(dst, uint64(s.Sources), 10)
+	dst = num.AppendUint(dst, uint64(s.Sources))
 	dst = append(dst, `,"suppressed":`...)
-	dst = strconv.AppendUint(dst, s.Suppressed, 10)
+	dst = num.AppendUint(dst, s.Suppressed)
 	dst = append(dst, `,"window_seconds":`...)
 	dst = strconv.AppendFloat(dst, s.Window.Seconds(), 'f', -1, 64)
 	return append(dst, "}\n"...)

@@ -1,30 +1,36 @@
-// Package format turns one decoded pflog record into one line of text.
-//
-// The default text format is a local, microsecond timestamp followed by
-// exactly what FreeBSD's `tcpdump -n -e -S` prints for the record. Every
-// formatter appends to a caller-owned buffer and allocates nothing per
-// record.
+// Package format renders the pipeline's records and stage events as
+// lines: text (a local, microsecond timestamp followed by exactly what
+// FreeBSD's `tcpdump -n -e -S` prints, from internal/tcpdump), JSON and
+// pfSense's filterlog CSV. Every formatter appends to a caller-owned
+// buffer and allocates nothing per record.
 package format
 
 import (
-	"github.com/pfasciilogd/pfasciilogd/internal/pflog"
-	"github.com/pfasciilogd/pfasciilogd/internal/source"
+	"github.com/pfasciilogd/pfasciilogd/internal/flood"
+	"github.com/pfasciilogd/pfasciilogd/internal/record"
+	"github.com/pfasciilogd/pfasciilogd/internal/timestamp"
 )
 
-// Record is one decoded pflog record: the capture metadata, the pflog
-// header and the packet that follows it.
-type Record struct {
-	Pkt *source.Packet
-	Hdr *pflog.Header
-	// IP is the packet after the pflog header, as captured (it may be
-	// cut short by the snapshot length).
-	IP []byte
-	// IPWireLen is the packet's length on the wire (without the pflog
-	// header), as pf logged it.
-	IPWireLen int
-}
+// Timestamper formats capture times (internal/timestamp).
+type Timestamper = timestamp.Stamper
 
-// Formatter appends one line, ending in '\n', for a record.
+// Record is the pipeline's decoded record (internal/record).
+type Record = record.Record
+
+// Formatter appends one line, ending in '\n', for a record or an event.
 type Formatter interface {
 	Append(dst []byte, r *Record) []byte
+	// AppendEvent renders an event a stage reported (a flood-control
+	// summary) in the same form as the records' lines.
+	AppendEvent(dst []byte, e *record.Event) []byte
+}
+
+// appendEventText renders an event in the daemon's own voice after a
+// timestamp: "<ts> pfasciilogd: ...".
+func appendEventText(dst []byte, e *record.Event, ts *Timestamper) []byte {
+	switch e.Kind {
+	case record.KindFlood:
+		return flood.AppendSummary(dst, &e.Flood, ts.Append)
+	}
+	return dst
 }

@@ -1,12 +1,13 @@
 package format
 
 import (
-	"strconv"
+	"github.com/pfasciilogd/pfasciilogd/internal/num"
 	"time"
 	"unicode/utf8"
 
 	"github.com/pfasciilogd/pfasciilogd/internal/packet"
 	"github.com/pfasciilogd/pfasciilogd/internal/pflog"
+	"github.com/pfasciilogd/pfasciilogd/internal/record"
 )
 
 // JSON is the -format json formatter: one JSON object per line, written
@@ -60,7 +61,6 @@ import (
 // as \" \\ \uXXXX, bytes that are not UTF-8 as \ufffd.
 type JSON struct {
 	ts Timestamper
-	s  packet.Summary
 }
 
 // NewJSON returns a JSON formatter that prints times in loc.
@@ -68,35 +68,39 @@ func NewJSON(loc *time.Location) *JSON {
 	return &JSON{ts: Timestamper{Loc: loc}}
 }
 
-// Summary returns the packet summary of the last record Append formatted.
-// It is valid until the next Append; sinks that want structured fields
-// (journald) can use it instead of decoding the packet again.
-func (j *JSON) Summary() *packet.Summary { return &j.s }
+// AppendEvent implements Formatter: events are JSON objects too, so that
+// every line of the stream is JSON.
+func (j *JSON) AppendEvent(dst []byte, e *record.Event) []byte {
+	switch e.Kind {
+	case record.KindFlood:
+		return AppendFloodSummaryJSON(dst, &e.Flood, j.ts.Append)
+	}
+	return dst
+}
 
 // Append implements Formatter.
 func (j *JSON) Append(dst []byte, r *Record) []byte {
-	s := &j.s
-	packet.Decode(r.IP, r.IPWireLen, s)
+	s := r.Summary()
 	h := r.Hdr
 	dst = append(dst, `{"timestamp":"`...)
 	dst = j.ts.Append(dst, r.Pkt.Sec, r.Pkt.Nsec)
 	dst = append(dst, `","rule":`...)
-	dst = strconv.AppendUint(dst, uint64(h.RuleNr), 10)
+	dst = num.AppendUint(dst, uint64(h.RuleNr))
 	if h.InAnchor() {
 		dst = append(dst, `,"subrule":`...)
-		dst = strconv.AppendUint(dst, uint64(h.SubRuleNr), 10)
+		dst = num.AppendUint(dst, uint64(h.SubRuleNr))
 		dst = append(dst, `,"anchor":`...)
 		dst = AppendJSONString(dst, h.Anchor())
 	} else {
 		dst = append(dst, `,"subrule":null,"anchor":null`...)
 	}
 	dst = append(dst, `,"ridentifier":`...)
-	dst = strconv.AppendUint(dst, uint64(h.RIdentifier), 10)
+	dst = num.AppendUint(dst, uint64(h.RIdentifier))
 	if h.UID == pflog.NoUID {
 		dst = append(dst, `,"uid":null`...)
 	} else {
 		dst = append(dst, `,"uid":`...)
-		dst = strconv.AppendUint(dst, uint64(h.UID), 10)
+		dst = num.AppendUint(dst, uint64(h.UID))
 	}
 	dst = append(dst, `,"action":"`...)
 	dst = append(dst, orUnknown(pflog.ActionWord(h.Layout, h.Action))...)
@@ -109,14 +113,14 @@ func (j *JSON) Append(dst []byte, r *Record) []byte {
 	dst = append(dst, `,"af":"`...)
 	dst = append(dst, AFWord(h.AF)...)
 	dst = append(dst, `","ip_version":`...)
-	dst = strconv.AppendUint(dst, uint64(s.Version), 10)
+	dst = num.AppendUint(dst, uint64(s.Version))
 	if s.Version != 0 {
 		dst = append(dst, `,"src":"`...)
 		dst = s.Src.AppendTo(dst)
 		dst = append(dst, `","dst":"`...)
 		dst = s.Dst.AppendTo(dst)
 		dst = append(dst, `","proto_num":`...)
-		dst = strconv.AppendUint(dst, uint64(s.Proto), 10)
+		dst = num.AppendUint(dst, uint64(s.Proto))
 		if name := ProtoName(s.Proto); name != "" {
 			dst = append(dst, `,"proto":"`...)
 			dst = append(dst, name...)
@@ -171,7 +175,7 @@ func (j *JSON) Append(dst []byte, r *Record) []byte {
 
 func appendField(dst []byte, name string, v uint64) []byte {
 	dst = append(dst, name...)
-	return strconv.AppendUint(dst, v, 10)
+	return num.AppendUint(dst, v)
 }
 
 func appendBool(dst []byte, name string, v bool) []byte {
@@ -190,16 +194,8 @@ func orUnknown(w string) string {
 }
 
 // AFWord returns "inet" or "inet6" for a pflog address family, or
-// "unknown".
-func AFWord(af uint8) string {
-	switch {
-	case af == pflog.AFInet:
-		return "inet"
-	case pflog.IsIPv6AF(af):
-		return "inet6"
-	}
-	return "unknown"
-}
+// "unknown" (pflog.AFWord).
+func AFWord(af uint8) string { return pflog.AFWord(af) }
 
 const hexDigits = "0123456789abcdef"
 
@@ -236,18 +232,6 @@ func AppendJSONString(dst []byte, b []byte) []byte {
 	return append(dst, '"')
 }
 
-// ProtoName returns a short lower-case name for an IP protocol number, as
-// FreeBSD's /etc/protocols spells it (ICMPv6 as "icmp6", like tcpdump and
-// pf.conf), or "" for a number without one here.
-func ProtoName(p uint8) string {
-	return protoNames[p]
-}
-
-var protoNames = [256]string{
-	0: "hopopt", 1: "icmp", 2: "igmp", 3: "ggp", 4: "ipencap", 5: "st2", 6: "tcp", 8: "egp",
-	9: "igp", 17: "udp", 27: "rdp", 29: "iso-tp4", 33: "dccp", 41: "ipv6", 43: "ipv6-route",
-	44: "ipv6-frag", 46: "rsvp", 47: "gre", 50: "esp", 51: "ah", 58: "icmp6", 59: "ipv6-nonxt",
-	60: "ipv6-opts", 88: "eigrp", 89: "ospf", 94: "ipip", 97: "etherip", 98: "encap", 103: "pim",
-	108: "ipcomp", 112: "carp", 113: "pgm", 115: "l2tp", 124: "isis", 132: "sctp", 135: "mobility-header",
-	136: "udplite", 137: "mpls-in-ip", 139: "hip", 140: "shim6", 240: "pfsync",
-}
+// ProtoName returns a short lower-case name for an IP protocol number
+// (packet.ProtoName).
+func ProtoName(p uint8) string { return packet.ProtoName(p) }

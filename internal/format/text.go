@@ -1,15 +1,17 @@
 package format
 
 import (
-	"strconv"
 	"time"
 
 	"github.com/pfasciilogd/pfasciilogd/internal/pflog"
+	"github.com/pfasciilogd/pfasciilogd/internal/record"
+	"github.com/pfasciilogd/pfasciilogd/internal/tcpdump"
 )
 
 // Text is the default format: "<timestamp> <tcpdump -n -e -S text>".
 type Text struct {
-	ts Timestamper
+	ts     Timestamper
+	prefix tcpdump.PrefixCache
 }
 
 // NewText returns a text formatter that prints times in loc.
@@ -21,68 +23,21 @@ func NewText(loc *time.Location) *Text {
 func (t *Text) Append(dst []byte, r *Record) []byte {
 	dst = t.ts.Append(dst, r.Pkt.Sec, r.Pkt.Nsec)
 	dst = append(dst, ' ')
-	dst = AppendPflogPrefix(dst, r.Hdr)
-	dst = AppendPacket(dst, r.IP, r.IPWireLen)
+	dst = t.prefix.Append(dst, r.Hdr)
+	dst = tcpdump.AppendPacket(dst, r.IP, r.IPWireLen)
 	return append(dst, '\n')
 }
 
-// AppendPflogPrefix appends what FreeBSD's tcpdump -e prints for a pflog
-// header: "rule N/R(reason) [uid U] [ridentifier I]: action dir on IF: ".
-// Anchor and interface names are printed with non-printable bytes escaped
-// the way tcpdump does it, so a crafted name cannot forge a line.
-func AppendPflogPrefix(dst []byte, h *pflog.Header) []byte {
-	dst = append(dst, "rule "...)
-	dst = strconv.AppendUint(dst, uint64(h.RuleNr), 10)
-	if h.InAnchor() {
-		dst = append(dst, '.')
-		dst = AppendSafeName(dst, h.Anchor())
-		dst = append(dst, '.')
-		dst = strconv.AppendUint(dst, uint64(h.SubRuleNr), 10)
-	}
-	dst = append(dst, '/')
-	dst = pflog.AppendReason(dst, h)
-	if h.UID != pflog.NoUID {
-		dst = append(dst, " [uid "...)
-		dst = strconv.AppendUint(dst, uint64(h.UID), 10)
-		dst = append(dst, ']')
-	}
-	if h.RIdentifier != 0 {
-		dst = append(dst, " [ridentifier "...)
-		dst = strconv.AppendUint(dst, uint64(h.RIdentifier), 10)
-		dst = append(dst, ']')
-	}
-	dst = append(dst, ": "...)
-	dst = pflog.AppendAction(dst, h)
-	dst = append(dst, ' ')
-	dst = pflog.AppendDir(dst, h)
-	dst = append(dst, " on "...)
-	dst = AppendSafeName(dst, h.Interface())
-	return append(dst, ": "...)
+// AppendEvent implements Formatter.
+func (t *Text) AppendEvent(dst []byte, e *record.Event) []byte {
+	return appendEventText(dst, e, &t.ts)
 }
 
-// AppendSafeName appends a NUL-terminated name from a pflog header the way
-// tcpdump's nd_printjnp does: printable ASCII as is, bytes with the high
-// bit set as "M-" and control bytes as "^x". Where tcpdump would print a
-// space or a backslash as is, we print "\040" and "\\" (vis(3) style): a
-// name can then never contain white space, so readers that take the
-// interface or anchor as one word (the fail2ban filter) cannot be fooled
-// by a crafted name that looks like the rest of a line.
-func AppendSafeName(dst []byte, name []byte) []byte {
-	for _, c := range name {
-		if c >= 0x80 {
-			dst = append(dst, 'M', '-')
-			c &= 0x7f
-		}
-		switch {
-		case c < 0x20 || c == 0x7f:
-			dst = append(dst, '^', c^0x40)
-		case c == ' ':
-			dst = append(dst, `\040`...)
-		case c == '\\':
-			dst = append(dst, '\\', '\\')
-		default:
-			dst = append(dst, c)
-		}
-	}
-	return dst
-}
+// AppendPflogPrefix appends what FreeBSD's tcpdump -e prints for a pflog
+// header (tcpdump.AppendPflogPrefix).
+func AppendPflogPrefix(dst []byte, h *pflog.Header) []byte { return tcpdump.AppendPflogPrefix(dst, h) }
+
+// AppendSafeName appends a NUL-terminated name from a pflog header with
+// tcpdump's escapes, spaces and backslashes vis(3) style
+// (pflog.AppendSafeName).
+func AppendSafeName(dst []byte, name []byte) []byte { return pflog.AppendSafeName(dst, name) }

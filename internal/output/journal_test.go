@@ -17,12 +17,17 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pfasciilogd/pfasciilogd/internal/daemon"
 	"github.com/pfasciilogd/pfasciilogd/internal/f2btest"
+	"github.com/pfasciilogd/pfasciilogd/internal/flood"
 	"github.com/pfasciilogd/pfasciilogd/internal/format"
 	"github.com/pfasciilogd/pfasciilogd/internal/gen"
 	"github.com/pfasciilogd/pfasciilogd/internal/output"
 	"github.com/pfasciilogd/pfasciilogd/internal/packet/packettest"
+	"github.com/pfasciilogd/pfasciilogd/internal/pcapfile"
 	"github.com/pfasciilogd/pfasciilogd/internal/pflog"
+	"github.com/pfasciilogd/pfasciilogd/internal/record"
+	"github.com/pfasciilogd/pfasciilogd/internal/source"
 	"github.com/pfasciilogd/pfasciilogd/internal/testtool"
 )
 
@@ -95,7 +100,7 @@ func TestJournald(t *testing.T) {
 	for _, part := range []struct {
 		name string
 		f    func(*testing.T)
-	}{{"fields", testJournalFields}, {"fail2ban", testJournalFail2ban}} {
+	}{{"fields", testJournalFields}, {"daemon", testJournalDaemon}, {"fail2ban", testJournalFail2ban}} {
 		for _, d := range []string{"/run/log/journal", "/var/log/journal"} {
 			ents, _ := os.ReadDir(d)
 			for _, e := range ents {
@@ -260,11 +265,10 @@ func testJournalFields(t *testing.T) {
 		line := text.Append(nil, r)
 		var err error
 		if i%2 == 0 {
-			err = j.WriteRecord(line, r, nil)
+			err = j.WriteRecord(line, r)
 		} else {
-			f := format.NewJSON(time.UTC) // hand over a formatter's summary
-			f.Append(nil, r)
-			err = j.WriteRecord(line, r, f.Summary())
+			format.NewJSON(time.UTC).Append(nil, r) // the summary is decoded once, here
+			err = j.WriteRecord(line, r)
 		}
 		if err != nil {
 			t.Fatalf("%s: %v", cases[i].Name, err)
@@ -272,29 +276,38 @@ func testJournalFields(t *testing.T) {
 		lines = append(lines, strings.TrimSuffix(string(line), "\n"))
 		want = append(want, wantFields(t, r))
 	}
-	// Through Tap, as the daemon's formatter: the line is sent, and kept
-	// for the batch only when asked.
-	tapCase := caseByNameOut(t, "udp6-ntp")
-	for _, keep := range []bool{false, true} {
-		r := caseRecordOut(t, &tapCase)
-		tap := j.Tap(format.NewJSON(time.UTC), keep, func(err error) { t.Error(err) })
-		out := tap.Append([]byte("x"), r)
-		jl := format.NewJSON(time.UTC).Append(nil, r)
-		if keep && string(out) != "x"+string(jl) || !keep && string(out) != "x" {
-			t.Errorf("Tap keep=%v returned %q", keep, out)
-		}
-		cases = append(cases, tapCase)
-		lines = append(lines, strings.TrimSuffix(string(jl), "\n"))
-		want = append(want, wantFields(t, r))
+	// Through WriteBatch, as the daemon hands lines over: a record's line
+	// with its fields, then a flood summary with its own.
+	batchCase := caseByNameOut(t, "udp6-ntp")
+	r := caseRecordOut(t, &batchCase)
+	jf := format.NewJSON(time.UTC)
+	var b output.Batch
+	b.Buf = jf.Append(b.Buf, r)
+	b.Add(r, nil)
+	ev := record.Event{Kind: record.KindFlood, Flood: flood.Summary{AddrLen: 4, Addr: [16]byte{198, 51, 100, 7},
+		Sources: 1, Suppressed: 4906, At: 1795258722e9, Window: 2 * time.Minute}}
+	b.Buf = jf.AppendEvent(b.Buf, &ev)
+	b.Add(nil, &ev)
+	if err := output.WriteBatch(j, &b); err != nil {
+		t.Fatal(err)
 	}
+	cases = append(cases, batchCase)
+	lines = append(lines, strings.TrimSuffix(string(jf.Append(nil, r)), "\n"))
+	want = append(want, wantFields(t, r))
+	evLine := strings.TrimSuffix(string(jf.AppendEvent(nil, &ev)), "\n")
 	// Plain lines through the Sink interface.
 	if err := j.Write([]byte("plain one\nplain two\n")); err != nil {
 		t.Fatal(err)
 	}
-	es := journalEntries(t, len(cases)+2)
-	if len(es) != len(cases)+2 {
-		t.Fatalf("%d entries, want %d", len(es), len(cases)+2)
+	es := journalEntries(t, len(cases)+3)
+	if len(es) != len(cases)+3 {
+		t.Fatalf("%d entries, want %d", len(es), len(cases)+3)
 	}
+	if e := es[len(cases)]; e["MESSAGE"] != evLine || e["PF_EVENT"] != "flood_summary" || e["PF_SOURCE"] != "198.51.100.7" ||
+		e["PF_SUPPRESSED"] != "4906" || e["PF_SOURCES"] != "1" || e["PF_WINDOW"] != "120" {
+		t.Errorf("flood summary entry: %v", e)
+	}
+	es = append(es[:len(cases)], es[len(cases)+1:]...)
 	for i, e := range es[:len(cases)] {
 		name := cases[i].Name
 		if e["MESSAGE"] != lines[i] {
@@ -335,10 +348,72 @@ func testJournalFields(t *testing.T) {
 			t.Errorf("plain entry %d: %v", i, e)
 		}
 	}
-	if st := j.Stats(); st.Sent != uint64(len(cases)+2) || st.Dropped != 0 {
+	if st := j.Stats(); st.Sent != uint64(len(cases)+3) || st.Dropped != 0 {
 		t.Errorf("stats %+v", st)
 	}
 	t.Logf("%d journal entries checked field by field", len(es))
+}
+
+// testJournalDaemon: with journald as the only sink (-o none -journal)
+// and flood control on, the pipeline delivers every packet line and every
+// flood summary to journald, with their fields, over several workers.
+func testJournalDaemon(t *testing.T) {
+	var b bytes.Buffer
+	w, err := gen.NewWriter(&b, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const scanners, probes, max = 3, 30, 5
+	for i := range probes {
+		for s := range scanners {
+			l := packettest.V4(fmt.Sprintf("198.51.100.%d", 60+s), "192.0.2.1", 6)
+			r := gen.Record{Sec: int64(1795258722 + i), Hdr: gen.DefaultHeader(pflog.AFInet),
+				Packet: packettest.Serialize(l, packettest.TCPSyn(40000, uint16(1000+i), l))}
+			if err := w.Write(&r); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	src, err := pcapfile.NewReader("mem", bytes.NewReader(b.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	j, err := output.OpenJournal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stats := &daemon.Stats{}
+	var logs bytes.Buffer
+	err = daemon.Run(daemon.Config{
+		Sources: []source.Source{src}, Sequential: true,
+		NewFormatter: func() format.Formatter { return format.NewText(time.UTC) },
+		Sink:         output.Multi{j}, SinkName: "journal", Log: daemon.NewLogger(&logs), Stats: stats,
+		Flood: flood.Config{MaxPerSource: max, Window: time.Hour}, Workers: 3, Quiet: true,
+	})
+	if err != nil {
+		t.Fatalf("%v\n%s", err, logs.String())
+	}
+	lines := scanners*max + scanners
+	if stats.Written.Load() != uint64(lines) || stats.Summaries.Load() != scanners || stats.Lost.Load() != 0 {
+		t.Fatalf("statistics: %s", stats)
+	}
+	es := journalEntries(t, lines)
+	var summaries, packets int
+	for _, e := range es {
+		switch {
+		case e["PF_EVENT"] == "flood_summary":
+			summaries++
+			if e["PF_SUPPRESSED"] != strconv.Itoa(probes-max) || !strings.HasPrefix(fmt.Sprint(e["PF_SOURCE"]), "198.51.100.6") ||
+				!strings.Contains(fmt.Sprint(e["MESSAGE"]), " pfasciilogd: suppressed 25 lines from 198.51.100.6") {
+				t.Errorf("summary entry %v", e)
+			}
+		case e["PF_TCPFLAGS"] == "S":
+			packets++
+		}
+	}
+	if summaries != scanners || packets != scanners*max {
+		t.Errorf("journald got %d summaries and %d packet entries, want %d and %d", summaries, packets, scanners, scanners*max)
+	}
 }
 
 // The fail2ban filter the package ships, or (if the packaging has not
@@ -429,7 +504,7 @@ backend = systemd
 		if _, err := f.Write(line); err != nil {
 			t.Fatal(err)
 		}
-		if err := j.WriteRecord(line, r, nil); err != nil {
+		if err := j.WriteRecord(line, r); err != nil {
 			t.Fatal(err)
 		}
 	}

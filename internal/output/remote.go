@@ -12,7 +12,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/pfasciilogd/pfasciilogd/internal/format"
+	"github.com/pfasciilogd/pfasciilogd/internal/timestamp"
 )
 
 // RemoteConfig configures the remote syslog sink.
@@ -78,7 +78,7 @@ type Remote struct {
 	tail   []byte // " APP PROCID MSGID - "
 
 	mu     sync.Mutex // serialises Write, Reopen, Close
-	ts     format.Timestamper
+	ts     timestamp.Stamper
 	closed bool
 
 	queue  chan []byte
@@ -128,7 +128,7 @@ func OpenRemote(cfg RemoteConfig) (*Remote, error) {
 	}
 	r := &Remote{
 		cfg:    cfg,
-		ts:     format.Timestamper{Loc: time.Local},
+		ts:     timestamp.Stamper{Loc: time.Local},
 		queue:  make(chan []byte, cfg.QueueLen),
 		free:   make(chan []byte, cfg.QueueLen),
 		reopen: make(chan struct{}, 1),

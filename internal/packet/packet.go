@@ -15,20 +15,41 @@ import (
 	"net/netip"
 )
 
-// IP protocol numbers used here.
+// IP protocol numbers (IANA), the one list every package uses.
 const (
 	ProtoHopOpts  = 0
 	ProtoICMP     = 1
+	ProtoIGMP     = 2
+	ProtoIPIP     = 4
 	ProtoTCP      = 6
+	ProtoEGP      = 8
+	ProtoPIGP     = 9
 	ProtoUDP      = 17
+	ProtoDCCP     = 33
+	ProtoIPv6     = 41
 	ProtoRouting  = 43
 	ProtoFragment = 44
+	ProtoRSVP     = 46
+	ProtoGRE      = 47
 	ProtoESP      = 50
 	ProtoAH       = 51
+	ProtoMobile   = 55
 	ProtoICMPv6   = 58
 	ProtoNoNext   = 59
 	ProtoDstOpts  = 60
+	ProtoMobOld   = 62
+	ProtoND       = 77
+	ProtoEIGRP    = 88
+	ProtoOSPF     = 89
+	ProtoPIM      = 103
+	ProtoIPComp   = 108
 	ProtoCARP     = 112 // also VRRP
+	ProtoVRRP     = 112
+	ProtoPGM      = 113
+	ProtoSCTP     = 132
+	ProtoMobility = 135
+	ProtoUDPLite  = 136
+	ProtoEther    = 143
 )
 
 // TCP flag bits as in the TCP header's flags byte.
@@ -404,4 +425,20 @@ var tcpFlagOrder = [...]struct {
 }{
 	{TCPFin, 'F'}, {TCPSyn, 'S'}, {TCPRst, 'R'}, {TCPPsh, 'P'},
 	{TCPAck, '.'}, {TCPUrg, 'U'}, {TCPEce, 'E'}, {TCPCwr, 'W'},
+}
+
+// ProtoName returns a short lower-case name for an IP protocol number, as
+// FreeBSD's /etc/protocols spells it (ICMPv6 as "icmp6", like tcpdump and
+// pf.conf), or "" for a number without one here.
+func ProtoName(p uint8) string {
+	return protoNames[p]
+}
+
+var protoNames = [256]string{
+	0: "hopopt", 1: "icmp", 2: "igmp", 3: "ggp", 4: "ipencap", 5: "st2", 6: "tcp", 8: "egp",
+	9: "igp", 17: "udp", 27: "rdp", 29: "iso-tp4", 33: "dccp", 41: "ipv6", 43: "ipv6-route",
+	44: "ipv6-frag", 46: "rsvp", 47: "gre", 50: "esp", 51: "ah", 58: "icmp6", 59: "ipv6-nonxt",
+	60: "ipv6-opts", 88: "eigrp", 89: "ospf", 94: "ipip", 97: "etherip", 98: "encap", 103: "pim",
+	108: "ipcomp", 112: "carp", 113: "pgm", 115: "l2tp", 124: "isis", 132: "sctp", 135: "mobility-header",
+	136: "udplite", 137: "mpls-in-ip", 139: "hip", 140: "shim6", 240: "pfsync",
 }

@@ -8,7 +8,9 @@ import (
 	"github.com/pfasciilogd/pfasciilogd/internal/format"
 	"github.com/pfasciilogd/pfasciilogd/internal/gen"
 	"github.com/pfasciilogd/pfasciilogd/internal/pflog"
+	"github.com/pfasciilogd/pfasciilogd/internal/record"
 	"github.com/pfasciilogd/pfasciilogd/internal/source"
+	"github.com/pfasciilogd/pfasciilogd/internal/stage"
 )
 
 // corpus returns n records of a mix as the daemon sees them.
@@ -33,41 +35,38 @@ func BenchmarkDecodeFormat(b *testing.B) {
 	benchPipeline(b, Realistic, false)
 }
 
-// BenchmarkDecodeFlood adds flood control (ClassOf, SourceOf, Allow) on
-// the flood mix, writing only what the limiter allows.
+// BenchmarkDecodeFlood adds flood control (the stage: packet summary,
+// ClassOf, Allow) on the flood mix, writing only what it allows.
 func BenchmarkDecodeFlood(b *testing.B) {
 	benchPipeline(b, Flood, true)
 }
+
+type discard struct{}
+
+func (discard) Emit(*record.Event) {}
 
 func benchPipeline(b *testing.B, mix Mix, limit bool) {
 	pkts := corpus(b, mix, 100000)
 	f := format.NewText(time.UTC)
 	var hdr pflog.Header
-	var lim *flood.Limiter
+	var pkt source.Packet
+	var fl *stage.Flood
 	if limit {
-		lim = flood.New(flood.Config{MaxPerSource: 20, Window: 2 * time.Minute})
+		fl = stage.NewFlood(flood.Config{MaxPerSource: 20, Window: 2 * time.Minute})
 	}
+	rec := record.Record{Pkt: &pkt, Hdr: &hdr}
 	buf := make([]byte, 0, 256<<10)
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		p := &pkts[i%len(pkts)]
-		ip, err := pflog.Decode(p.Data, &hdr)
-		if err != nil {
+		pkt = pkts[i%len(pkts)]
+		pkt.Sec += int64(i/len(pkts)) * 3600
+		if err := rec.Decode(); err != nil {
 			b.Fatal(err)
 		}
-		if lim != nil {
-			now := p.Sec*1e9 + int64(p.Nsec) + int64(i/len(pkts))*int64(time.Hour)
-			src, _ := flood.SourceOf(ip)
-			ok := lim.Allow(src, flood.ClassOf(hdr.Action == pflog.ActionDrop && hdr.Dir == pflog.DirIn, ip), now)
-			if lim.Pending() {
-				lim.Summaries(func(*flood.Summary) {})
-			}
-			if !ok {
-				continue
-			}
+		if fl != nil && !fl.Record(&rec, false, discard{}) {
+			continue
 		}
-		rec := format.Record{Pkt: p, Hdr: &hdr, IP: ip, IPWireLen: p.WireLen - pflog.HeaderSize(hdr.Length)}
 		buf = f.Append(buf, &rec)
 		if len(buf) > 128<<10 {
 			buf = buf[:0]

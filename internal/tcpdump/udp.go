@@ -1,4 +1,6 @@
-package format
+package tcpdump
+
+import "github.com/pfasciilogd/pfasciilogd/internal/packet"
 
 // UDP as tcpdump 4.99's udp_print prints it with -n and without -v. The
 // application protocols tcpdump decodes (DNS, NTP, SNMP, ...) are not
@@ -11,17 +13,17 @@ func (p *printer) udp(b []byte, length int, iph []byte, ver int, fragmented bool
 	if len(b) < 4 {
 		// udpipaddr_print without ports: addresses only when UDP follows
 		// the IP header directly.
-		if ver == 6 && iph[6] == protoUDP {
+		if ver == 6 && iph[6] == packet.ProtoUDP {
 			p.addrs6(iph)
 			p.s(": ")
-		} else if ver == 4 && iph[9] == protoUDP {
+		} else if ver == 4 && iph[9] == packet.ProtoUDP {
 			p.addrs4(iph)
 			p.s(": ")
 		}
 		return false
 	}
 	sport, dport := rd16(b), rd16(b[2:])
-	p.ports(iph, ver, protoUDP, sport, dport)
+	p.ports(iph, ver, packet.ProtoUDP, sport, dport)
 	if length < 8 {
 		p.s("truncated-udp ")
 		p.u(uint64(uint32(length)))

@@ -1,4 +1,4 @@
-package format
+package tcpdump
 
 import (
 	"encoding/binary"

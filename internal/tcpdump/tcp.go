@@ -1,23 +1,13 @@
-package format
+package tcpdump
+
+import (
+	"github.com/pfasciilogd/pfasciilogd/internal/num"
+	"github.com/pfasciilogd/pfasciilogd/internal/packet"
+)
 
 // TCP as tcpdump 4.99's tcp_print prints it with -n -S and without -v,
 // including the options it names and the application protocols it
 // recognises by port in the few bytes a pflog record usually holds.
-
-// TCP flag bits.
-const (
-	thFIN = 0x01
-	thSYN = 0x02
-	thRST = 0x04
-	thPSH = 0x08
-	thACK = 0x10
-	thURG = 0x20
-	thECE = 0x40
-	thCWR = 0x80
-)
-
-// tcpFlagChars are tcpdump's letters for the flag bits, low bit first.
-const tcpFlagChars = "FSRP.UEW"
 
 // tcpOptNames are tcpdump's names of TCP option kinds; "" means unnamed
 // ("unknown-N"), except kind 13 which tcpdump names "" on purpose.
@@ -49,7 +39,7 @@ func (p *printer) tcp(b []byte, length int, iph []byte, ver int) bool {
 		return false
 	}
 	sport, dport := rd16(b), rd16(b[2:])
-	p.ports(iph, ver, protoTCP, sport, dport)
+	p.ports(iph, ver, packet.ProtoTCP, sport, dport)
 	if len(b) < 20 {
 		p.trunc()
 		return true
@@ -67,14 +57,7 @@ func (p *printer) tcp(b []byte, length int, iph []byte, ver int) bool {
 	flags := b[13]
 	win, urp := rd16(b[14:]), rd16(b[18:])
 	p.s("Flags [")
-	if flags == 0 {
-		p.s("none")
-	}
-	for i := 0; i < 8; i++ {
-		if flags&(1<<i) != 0 {
-			p.b = append(p.b, tcpFlagChars[i])
-		}
-	}
+	p.b = packet.AppendTCPFlags(p.b, flags)
 	p.s("]")
 	if hlen > length {
 		p.s(" [bad hdr length ")
@@ -85,7 +68,7 @@ func (p *printer) tcp(b []byte, length int, iph []byte, ver int) bool {
 		return true
 	}
 	length -= hlen
-	if length > 0 || flags&(thSYN|thFIN|thRST) != 0 {
+	if length > 0 || flags&(packet.TCPSyn|packet.TCPFin|packet.TCPRst) != 0 {
 		p.s(", seq ")
 		p.u(uint64(seq))
 		if length > 0 {
@@ -93,13 +76,13 @@ func (p *printer) tcp(b []byte, length int, iph []byte, ver int) bool {
 			p.u(uint64(seq + uint32(length)))
 		}
 	}
-	if flags&thACK != 0 {
+	if flags&packet.TCPAck != 0 {
 		p.s(", ack ")
 		p.u(uint64(ack))
 	}
 	p.s(", win ")
 	p.u(uint64(win))
-	if flags&thURG != 0 {
+	if flags&packet.TCPUrg != 0 {
 		p.s(", urg ")
 		p.u(uint64(urp))
 	}
@@ -263,14 +246,14 @@ func (p *printer) tcpOptions(b []byte, hlen int, flags byte) int {
 			if r = check(16); r == optOK {
 				p.s(" shared secret not supplied with -M, can't check - ")
 				for i := 0; i < 16; i++ {
-					p.b = appendHex2(p.b, b[cp+i])
+					p.b = num.AppendHex(p.b, uint64(b[cp+i]), 2)
 				}
 			}
 		case 20: // scps
 			datalen = 2
 			if r = check(2); r == optOK {
 				p.s(" cap ")
-				p.b = appendHex2(p.b, b[cp])
+				p.b = num.AppendHex(p.b, uint64(b[cp]), 2)
 				p.s(" id ")
 				p.u(uint64(b[cp+1]))
 			}
@@ -296,7 +279,7 @@ func (p *printer) tcpOptions(b []byte, hlen int, flags byte) int {
 					if r = check(i + 1); r != optOK {
 						break
 					}
-					p.b = appendHex2(p.b, b[cp+i])
+					p.b = num.AppendHex(p.b, uint64(b[cp+i]), 2)
 				}
 			}
 		case 0, 1, 4: // eol, nop, sackOK
@@ -305,7 +288,7 @@ func (p *printer) tcpOptions(b []byte, hlen int, flags byte) int {
 			if r = check(2); r == optOK {
 				v := rd16(b[cp:])
 				p.s(" 0x")
-				p.b = appendXint(p.b, uint64(v))
+				p.b = num.AppendHex(p.b, uint64(v), 0)
 				if v&1 != 0 {
 					v = (v >> 1) * 60
 				} else {
@@ -339,7 +322,7 @@ func (p *printer) tcpOptions(b []byte, hlen int, flags byte) int {
 					p.s("tfo")
 					p.fastOpen(b[cp+2 : cp+datalen])
 				} else {
-					p.b = appendHex4(p.b, magic)
+					p.b = num.AppendHex(p.b, uint64(uint16(magic)), 4)
 				}
 			}
 		default:
@@ -351,7 +334,7 @@ func (p *printer) tcpOptions(b []byte, hlen int, flags byte) int {
 				if r = check(i + 1); r != optOK {
 					break
 				}
-				p.b = appendHex2(p.b, b[cp+i])
+				p.b = num.AppendHex(p.b, uint64(b[cp+i]), 2)
 			}
 		}
 		switch r {
@@ -403,7 +386,7 @@ func (p *printer) fastOpen(c []byte) {
 	default:
 		p.s(" cookie ")
 		for _, x := range c {
-			p.b = appendHex2(p.b, x)
+			p.b = num.AppendHex(p.b, uint64(x), 2)
 		}
 	}
 }
@@ -429,8 +412,8 @@ func (p *printer) mptcp(o []byte, flags byte) bool {
 	p.s(mptcpNames[sub])
 	switch sub {
 	case 0: // capable
-		if !((n == 12 || n == 4) && flags&thSYN != 0) &&
-			!((n == 20 || n == 22) && flags&(thSYN|thACK) == thACK) {
+		if !((n == 12 || n == 4) && flags&packet.TCPSyn != 0) &&
+			!((n == 20 || n == 22) && flags&(packet.TCPSyn|packet.TCPAck) == packet.TCPAck) {
 			return false
 		}
 		v := o[2] & 0xf
@@ -447,17 +430,17 @@ func (p *printer) mptcp(o []byte, flags byte) bool {
 		}
 		if n == 12 || n >= 20 {
 			p.s(" {0x")
-			p.b = appendXint(p.b, rd64(o[4:]))
+			p.b = num.AppendHex(p.b, rd64(o[4:]), 0)
 			if n >= 20 {
 				p.s(",0x")
-				p.b = appendXint(p.b, rd64(o[12:]))
+				p.b = num.AppendHex(p.b, rd64(o[12:]), 0)
 			}
 			p.s("}")
 		}
 	case 1: // join
-		if !(n == 12 && flags&thSYN != 0) &&
-			!(n == 16 && flags&(thSYN|thACK) == thSYN|thACK) &&
-			!(n == 24 && flags&thACK != 0) {
+		if !(n == 12 && flags&packet.TCPSyn != 0) &&
+			!(n == 16 && flags&(packet.TCPSyn|packet.TCPAck) == packet.TCPSyn|packet.TCPAck) &&
+			!(n == 24 && flags&packet.TCPAck != 0) {
 			return false
 		}
 		if n != 24 {
@@ -470,22 +453,22 @@ func (p *printer) mptcp(o []byte, flags byte) bool {
 		switch n {
 		case 12:
 			p.s(" token 0x")
-			p.b = appendXint(p.b, uint64(rd32(o[4:])))
+			p.b = num.AppendHex(p.b, uint64(rd32(o[4:])), 0)
 			p.s(" nonce 0x")
-			p.b = appendXint(p.b, uint64(rd32(o[8:])))
+			p.b = num.AppendHex(p.b, uint64(rd32(o[8:])), 0)
 		case 16:
 			p.s(" hmac 0x")
-			p.b = appendXint(p.b, rd64(o[4:]))
+			p.b = num.AppendHex(p.b, rd64(o[4:]), 0)
 			p.s(" nonce 0x")
-			p.b = appendXint(p.b, uint64(rd32(o[12:])))
+			p.b = num.AppendHex(p.b, uint64(rd32(o[12:])), 0)
 		case 24:
 			p.s(" hmac 0x")
 			for _, x := range o[4:24] {
-				p.b = appendHex2(p.b, x)
+				p.b = num.AppendHex(p.b, uint64(x), 2)
 			}
 		}
 	case 2: // dss
-		if n < 4 || flags&thSYN != 0 {
+		if n < 4 || flags&packet.TCPSyn != 0 {
 			return false
 		}
 		f := o[3]
@@ -493,7 +476,7 @@ func (p *printer) mptcp(o []byte, flags byte) bool {
 			p.s(" fin")
 		}
 		r := o[4:]
-		num := func(wide bool) bool {
+		seqNum := func(wide bool) bool {
 			if wide {
 				if len(r) < 8 {
 					return false
@@ -511,13 +494,13 @@ func (p *printer) mptcp(o []byte, flags byte) bool {
 		}
 		if f&0x01 != 0 {
 			p.s(" ack ")
-			if !num(f&0x02 != 0) {
+			if !seqNum(f&0x02 != 0) {
 				return false
 			}
 		}
 		if f&0x04 != 0 {
 			p.s(" seq ")
-			if !num(f&0x08 != 0) {
+			if !seqNum(f&0x08 != 0) {
 				return false
 			}
 			if len(r) < 4 {
@@ -534,7 +517,7 @@ func (p *printer) mptcp(o []byte, flags byte) bool {
 			r = r[2:]
 			if len(r) >= 2 {
 				p.s(" csum 0x")
-				p.b = appendXint(p.b, uint64(rd16(r)))
+				p.b = num.AppendHex(p.b, uint64(rd16(r)), 0)
 				r = r[2:]
 			}
 		}
@@ -571,11 +554,11 @@ func (p *printer) mptcp(o []byte, flags byte) bool {
 			}
 			if n == 16 {
 				p.s(" hmac 0x")
-				p.b = appendXint(p.b, rd64(o[8:]))
+				p.b = num.AppendHex(p.b, rd64(o[8:]), 0)
 			}
 			if n == 18 {
 				p.s(" hmac 0x")
-				p.b = appendXint(p.b, rd64(o[10:]))
+				p.b = num.AppendHex(p.b, rd64(o[10:]), 0)
 			}
 		} else {
 			p.s(" ")
@@ -586,11 +569,11 @@ func (p *printer) mptcp(o []byte, flags byte) bool {
 			}
 			if n == 28 {
 				p.s(" hmac 0x")
-				p.b = appendXint(p.b, rd64(o[20:]))
+				p.b = num.AppendHex(p.b, rd64(o[20:]), 0)
 			}
 			if n == 30 {
 				p.s(" hmac 0x")
-				p.b = appendXint(p.b, rd64(o[22:]))
+				p.b = num.AppendHex(p.b, rd64(o[22:]), 0)
 			}
 		}
 	case 4: // rem-addr
@@ -626,15 +609,9 @@ func (p *printer) mptcp(o []byte, flags byte) bool {
 			return false
 		}
 		p.s(" key 0x")
-		p.b = appendXint(p.b, rd64(o[4:]))
+		p.b = num.AppendHex(p.b, rd64(o[4:]), 0)
 	}
 	return true
-}
-
-// appendHex4 appends v as four lower-case hexadecimal digits.
-func appendHex4(dst []byte, v int) []byte {
-	dst = appendHex2(dst, byte(v>>8))
-	return appendHex2(dst, byte(v))
 }
 
 // tcpPayload prints what tcpdump prints for the payload of a segment on

@@ -1,14 +1,17 @@
-package format
+// Package timestamp formats capture times the way every line of the
+// daemon starts: "2006-01-02T15:04:05.000000-07:00", local time, cached
+// per second so that most records cost a copy and six digits.
+package timestamp
 
 import (
 	"time"
 )
 
-// Timestamper formats capture times as
+// Stamper formats capture times as
 // "2006-01-02T15:04:05.000000-07:00" in a location, caching the formatted
 // date, time and offset of the last second so that most records cost a
 // copy and six digits. It is not safe for concurrent use.
-type Timestamper struct {
+type Stamper struct {
 	Loc *time.Location
 
 	lastSec int64
@@ -18,7 +21,7 @@ type Timestamper struct {
 }
 
 // Append appends the timestamp for sec/nsec to dst.
-func (t *Timestamper) Append(dst []byte, sec int64, nsec int32) []byte {
+func (t *Stamper) Append(dst []byte, sec int64, nsec int32) []byte {
 	if !t.valid || sec != t.lastSec {
 		t.fill(sec)
 	}
@@ -37,7 +40,7 @@ func (t *Timestamper) Append(dst []byte, sec int64, nsec int32) []byte {
 	return append(dst, t.offset[:]...)
 }
 
-func (t *Timestamper) fill(sec int64) {
+func (t *Stamper) fill(sec int64) {
 	loc := t.Loc
 	if loc == nil {
 		loc = time.Local

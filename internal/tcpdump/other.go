@@ -1,4 +1,6 @@
-package format
+package tcpdump
+
+import "github.com/pfasciilogd/pfasciilogd/internal/num"
 
 // The minimal (non -v) texts tcpdump prints for the other IP protocols pf
 // commonly logs: AH, ESP, IPComp, IGMP, GRE, PIM, VRRP/CARP and OSPFv2.
@@ -18,35 +20,29 @@ func (p *printer) ah(b []byte) (adv int, ok bool) {
 	}
 	if r := rd16(b[2:]); r != 0 {
 		p.s("reserved=0x")
-		p.b = appendXint(p.b, uint64(r))
+		p.b = num.AppendHex(p.b, uint64(r), 0)
 		p.s("[MustBeZero],")
 	}
 	if len(b) < 8 {
 		return 0, false
 	}
 	p.s("spi=0x")
-	p.b = appendHex8(p.b, rd32(b[4:]))
+	p.b = num.AppendHex(p.b, uint64(rd32(b[4:])), 8)
 	p.s(",")
 	if len(b) < 12 {
 		return 0, false
 	}
 	p.s("seq=0x")
-	p.b = appendXint(p.b, uint64(rd32(b[8:])))
+	p.b = num.AppendHex(p.b, uint64(rd32(b[8:])), 0)
 	p.s(",icv=0x")
 	for i := 12; i < n; i++ {
 		if i >= len(b) {
 			return 0, false
 		}
-		p.b = appendHex2(p.b, b[i])
+		p.b = num.AppendHex(p.b, uint64(b[i]), 2)
 	}
 	p.s("): ")
 	return n, true
-}
-
-// appendHex8 appends v as eight lower-case hexadecimal digits.
-func appendHex8(dst []byte, v uint32) []byte {
-	dst = appendHex4(dst, int(v>>16))
-	return appendHex4(dst, int(v&0xffff))
 }
 
 // esp prints an ESP header.
@@ -57,9 +53,9 @@ func (p *printer) esp(b []byte, length int) bool {
 		return true
 	}
 	p.s("ESP(spi=0x")
-	p.b = appendHex8(p.b, rd32(b))
+	p.b = num.AppendHex(p.b, uint64(rd32(b)), 8)
 	p.s(",seq=0x")
-	p.b = appendXint(p.b, uint64(rd32(b[4:])))
+	p.b = num.AppendHex(p.b, uint64(rd32(b[4:])), 0)
 	p.s("), length ")
 	p.u(uint64(uint32(length)))
 	return true
@@ -72,7 +68,7 @@ func (p *printer) ipcomp(b []byte) bool {
 		return false
 	}
 	p.s("IPComp(cpi=0x")
-	p.b = appendHex4(p.b, rd16(b[2:]))
+	p.b = num.AppendHex(p.b, uint64(uint16(rd16(b[2:]))), 4)
 	p.s(")")
 	return true
 }
@@ -295,7 +291,7 @@ func (p *printer) gre(b []byte, length int) bool {
 			return true
 		}
 		p.s(", off 0x")
-		p.b = appendXint(p.b, uint64(rd16(b)))
+		p.b = num.AppendHex(p.b, uint64(rd16(b)), 0)
 		b, n = b[2:], n-2
 	}
 	if flags&0x2000 != 0 { // key
@@ -303,7 +299,7 @@ func (p *printer) gre(b []byte, length int) bool {
 			return true
 		}
 		p.s(", key=0x")
-		p.b = appendXint(p.b, uint64(rd32(b)))
+		p.b = num.AppendHex(p.b, uint64(rd32(b)), 0)
 		b, n = b[4:], n-4
 	}
 	if flags&0x1000 != 0 { // sequence
@@ -321,7 +317,7 @@ func (p *printer) gre(b []byte, length int) bool {
 	p.s(", proto ")
 	p.s(greProtoName(prot))
 	p.s(" (0x")
-	p.b = appendHex4(p.b, prot)
+	p.b = num.AppendHex(p.b, uint64(uint16(prot)), 4)
 	p.s("), length ")
 	p.u(uint64(uint32(length)))
 	p.s(": ")
@@ -335,7 +331,7 @@ func (p *printer) gre(b []byte, length int) bool {
 		return true
 	}
 	p.s("gre-proto-0x")
-	p.b = appendXint(p.b, uint64(prot))
+	p.b = num.AppendHex(p.b, uint64(prot), 0)
 	return true
 }
 

@@ -1,6 +1,8 @@
-package format
+package tcpdump
 
-import "strconv"
+import (
+	"github.com/pfasciilogd/pfasciilogd/internal/num"
+)
 
 // This file prints ICMP (IPv4) messages the way tcpdump 4.99 does without
 // -v: "ICMP <what>, length <n>". tcpdump builds the whole description
@@ -29,7 +31,7 @@ func appendICMP(dst []byte, b []byte, length int) []byte {
 		dst = dst[:what+icmpWhatMax]
 	}
 	dst = append(dst, ", length "...)
-	return strconv.AppendUint(dst, uint64(length), 10)
+	return num.AppendUint(dst, uint64(length))
 }
 
 // icmpWhatMax is the most tcpdump prints between "ICMP " and ", length":
@@ -103,7 +105,7 @@ func appendICMPWhat(dst []byte, b []byte) ([]byte, bool) {
 		case 2:
 			dst = appendAddr4(dst, ipDst)
 			dst = append(dst, " protocol "...)
-			dst = strconv.AppendUint(dst, uint64(b[icmpInnerIP+9]), 10)
+			dst = num.AppendUint(dst, uint64(b[icmpInnerIP+9]))
 			dst = append(dst, " unreachable"...)
 		case 3:
 			// The port sits after the quoted header as long as that
@@ -123,7 +125,7 @@ func appendICMPWhat(dst []byte, b []byte) ([]byte, bool) {
 				dst = icmpU16(dst, b[ports+2:])
 			default:
 				dst = append(dst, " protocol "...)
-				dst = strconv.AppendUint(dst, uint64(proto), 10)
+				dst = num.AppendUint(dst, uint64(proto))
 				dst = append(dst, " port "...)
 				dst = icmpU16(dst, b[ports+2:])
 			}
@@ -131,9 +133,9 @@ func appendICMPWhat(dst []byte, b []byte) ([]byte, bool) {
 		case 4:
 			dst = appendAddr4(dst, ipDst)
 			dst = append(dst, " unreachable - need to frag"...)
-			if mtu := icmpBE16(b[6:]); mtu != 0 {
+			if mtu := num.BE16(b[6:]); mtu != 0 {
 				dst = append(dst, " (mtu "...)
-				dst = strconv.AppendUint(dst, uint64(mtu), 10)
+				dst = num.AppendUint(dst, uint64(mtu))
 				dst = append(dst, ')')
 			}
 		default:
@@ -146,7 +148,7 @@ func appendICMPWhat(dst []byte, b []byte) ([]byte, bool) {
 			}
 			dst = appendAddr4(dst, ipDst)
 			dst = append(dst, " unreachable - #"...)
-			dst = strconv.AppendUint(dst, uint64(code), 10)
+			dst = num.AppendUint(dst, uint64(code))
 		}
 
 	case 5:
@@ -160,7 +162,7 @@ func appendICMPWhat(dst []byte, b []byte) ([]byte, bool) {
 			dst = append(dst, "redirect-tos "...)
 		default:
 			dst = append(dst, "redirect-#"...)
-			dst = strconv.AppendUint(dst, uint64(code), 10)
+			dst = num.AppendUint(dst, uint64(code))
 			dst = append(dst, ' ')
 		}
 		dst = appendAddr4(dst, b[icmpInnerDst:])
@@ -188,20 +190,20 @@ func appendICMPWhat(dst []byte, b []byte) ([]byte, bool) {
 			dst = append(dst, "ip reassembly time exceeded"...)
 		default:
 			dst = append(dst, "time exceeded-#"...)
-			dst = strconv.AppendUint(dst, uint64(code), 10)
+			dst = num.AppendUint(dst, uint64(code))
 		}
 
 	case 12:
 		if code != 0 {
 			dst = append(dst, "parameter problem - code "...)
-			dst = strconv.AppendUint(dst, uint64(code), 10)
+			dst = num.AppendUint(dst, uint64(code))
 			break
 		}
 		if len(b) < 5 {
 			return dst, false
 		}
 		dst = append(dst, "parameter problem - octet "...)
-		dst = strconv.AppendUint(dst, uint64(b[4]), 10)
+		dst = num.AppendUint(dst, uint64(b[4]))
 
 	case 13:
 		if len(b) < 8 {
@@ -221,18 +223,18 @@ func appendICMPWhat(dst []byte, b []byte) ([]byte, bool) {
 		dst = append(dst, " seq "...)
 		dst = icmpU16(dst, b[6:])
 		dst = append(dst, ": org "...)
-		dst = appendICMPTime(dst, icmpBE32(b[8:]))
+		dst = num.AppendMsTime(dst, num.BE32(b[8:]))
 		dst = append(dst, ", recv "...)
-		dst = appendICMPTime(dst, icmpBE32(b[12:]))
+		dst = num.AppendMsTime(dst, num.BE32(b[12:]))
 		dst = append(dst, ", xmit "...)
-		dst = appendICMPTime(dst, icmpBE32(b[16:]))
+		dst = num.AppendMsTime(dst, num.BE32(b[16:]))
 
 	case 18:
 		if len(b) < 12 {
 			return dst, false
 		}
 		dst = append(dst, "address mask is 0x"...)
-		dst = icmpHex(dst, uint64(icmpBE32(b[8:])), 8)
+		dst = num.AppendHex(dst, uint64(num.BE32(b[8:])), 8)
 
 	default:
 		if int(typ) < len(icmpTypeNames) && icmpTypeNames[typ] != "" {
@@ -240,7 +242,7 @@ func appendICMPWhat(dst []byte, b []byte) ([]byte, bool) {
 			break
 		}
 		dst = append(dst, "type-#"...)
-		dst = strconv.AppendUint(dst, uint64(typ), 10)
+		dst = num.AppendUint(dst, uint64(typ))
 	}
 	return dst, true
 }
@@ -252,97 +254,46 @@ func appendICMPRouterAdvert(dst []byte, b []byte) ([]byte, bool) {
 		return dst, false
 	}
 	dst = append(dst, "router advertisement lifetime "...)
-	lt := uint64(icmpBE16(b[6:]))
+	lt := uint64(num.BE16(b[6:]))
 	switch {
 	case lt < 60:
-		dst = strconv.AppendUint(dst, lt, 10)
+		dst = num.AppendUint(dst, lt)
 	case lt < 3600:
-		dst = strconv.AppendUint(dst, lt/60, 10)
+		dst = num.AppendUint(dst, lt/60)
 		dst = append(dst, ':')
-		dst = icmpDec(dst, lt%60, 2)
+		dst = num.AppendDec(dst, lt%60, 2)
 	default:
-		dst = strconv.AppendUint(dst, lt/3600, 10)
+		dst = num.AppendUint(dst, lt/3600)
 		dst = append(dst, ':')
-		dst = icmpDec(dst, lt%3600/60, 2)
+		dst = num.AppendDec(dst, lt%3600/60, 2)
 		dst = append(dst, ':')
-		dst = icmpDec(dst, lt%60, 2)
+		dst = num.AppendDec(dst, lt%60, 2)
 	}
-	num := int(b[4])
+	naddrs := int(b[4])
 	dst = append(dst, ' ')
-	dst = strconv.AppendUint(dst, uint64(num), 10)
+	dst = num.AppendUint(dst, uint64(naddrs))
 	dst = append(dst, ':')
 	if size := b[5]; size != 2 {
 		dst = append(dst, " [size "...)
-		dst = strconv.AppendUint(dst, uint64(size), 10)
+		dst = num.AppendUint(dst, uint64(size))
 		return append(dst, ']'), true
 	}
-	for i, off := 0, 8; i < num; i, off = i+1, off+8 {
+	for i, off := 0, 8; i < naddrs; i, off = i+1, off+8 {
 		if len(b) < off+8 {
 			return dst, false
 		}
 		dst = append(dst, " {"...)
 		dst = appendAddr4(dst, b[off:])
 		dst = append(dst, ' ')
-		dst = strconv.AppendUint(dst, uint64(icmpBE32(b[off+4:])), 10)
+		dst = num.AppendUint(dst, uint64(num.BE32(b[off+4:])))
 		dst = append(dst, '}')
 	}
 	return dst, true
 }
 
-// appendICMPTime appends milliseconds since midnight UTC as
-// "hh:mm:ss.mmm" (hours are not wrapped, as in tcpdump).
-func appendICMPTime(dst []byte, ms uint32) []byte {
-	sec := uint64(ms / 1000)
-	dst = icmpDec(dst, sec/3600, 2)
-	dst = append(dst, ':')
-	dst = icmpDec(dst, sec/60%60, 2)
-	dst = append(dst, ':')
-	dst = icmpDec(dst, sec%60, 2)
-	dst = append(dst, '.')
-	return icmpDec(dst, uint64(ms%1000), 3)
-}
-
-func icmpBE16(b []byte) uint16 { return uint16(b[0])<<8 | uint16(b[1]) }
-
-func icmpBE32(b []byte) uint32 {
-	return uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
-}
-
 // appendU16 appends the big-endian 16-bit number at b[0:2] in decimal.
 func icmpU16(dst []byte, b []byte) []byte {
-	return strconv.AppendUint(dst, uint64(icmpBE16(b)), 10)
-}
-
-// appendDec appends v in decimal, zero-padded to at least width digits
-// (printf's "%0*u").
-func icmpDec(dst []byte, v uint64, width int) []byte {
-	var buf [20]byte
-	i := len(buf)
-	for v >= 10 || width > 1 {
-		i--
-		buf[i] = byte('0' + v%10)
-		v /= 10
-		width--
-	}
-	i--
-	buf[i] = byte('0' + v)
-	return append(dst, buf[i:]...)
+	return num.AppendUint(dst, uint64(num.BE16(b)))
 }
 
 const icmpHexDigits = "0123456789abcdef"
-
-// appendHex appends v in lower-case hex, zero-padded to at least width
-// digits (printf's "%0*x"; width 0 or 1 is plain "%x").
-func icmpHex(dst []byte, v uint64, width int) []byte {
-	var buf [16]byte
-	i := len(buf)
-	for v >= 16 || width > 1 {
-		i--
-		buf[i] = icmpHexDigits[v&0xf]
-		v >>= 4
-		width--
-	}
-	i--
-	buf[i] = icmpHexDigits[v]
-	return append(dst, buf[i:]...)
-}

@@ -1,4 +1,4 @@
-package format
+package tcpdump
 
 // The packet printer: what tcpdump 4.99 prints with -n -e -S (no -v) for
 // the IP packet inside a pflog record.
@@ -18,7 +18,7 @@ package format
 //		RFC 5952 compression ("2001:db8::1"), except that an address
 //		with exactly six leading zero words ("::1.2.3.4") or an
 //		IPv4-mapped one ("::ffff:1.2.3.4") ends in dotted-quad form.
-//	appendUint(dst, v) / appendXint(dst, v) / appendHex2(dst, c)
+//	num.AppendUint, num.AppendHex, num.AppendDec (internal/num)
 //		decimal, lower-case hexadecimal and two-digit hex, no allocation.
 //	appendIPPacket(dst, b []byte, length int) ([]byte, bool)
 //		prints a quoted (embedded) IPv4 or IPv6 packet as tcpdump's
@@ -28,41 +28,11 @@ package format
 // None of them allocate; callers pass slices of the captured bytes and
 // must make sure b is long enough for the addresses.
 
-import "strconv"
+import (
+	"github.com/pfasciilogd/pfasciilogd/internal/packet"
+	"strconv"
 
-// IP protocol numbers used by the printer.
-const (
-	protoHopOpts  = 0
-	protoICMP     = 1
-	protoIGMP     = 2
-	protoIPIP     = 4
-	protoTCP      = 6
-	protoEGP      = 8
-	protoPIGP     = 9
-	protoUDP      = 17
-	protoDCCP     = 33
-	protoIPv6     = 41
-	protoRouting  = 43
-	protoFragment = 44
-	protoRSVP     = 46
-	protoGRE      = 47
-	protoESP      = 50
-	protoAH       = 51
-	protoMobile   = 55
-	protoICMPv6   = 58
-	protoNone     = 59
-	protoDstOpts  = 60
-	protoMobOld   = 62
-	protoND       = 77
-	protoEIGRP    = 88
-	protoOSPF     = 89
-	protoPIM      = 103
-	protoIPComp   = 108
-	protoVRRP     = 112
-	protoPGM      = 113
-	protoSCTP     = 132
-	protoMobility = 135
-	protoEther    = 143
+	"github.com/pfasciilogd/pfasciilogd/internal/num"
 )
 
 // AppendPacket appends what tcpdump -n -e -S prints for the IP packet of
@@ -106,7 +76,7 @@ func (p *printer) trunc() {
 
 func (p *printer) s(s string) { p.b = append(p.b, s...) }
 
-func (p *printer) u(v uint64) { p.b = appendUint(p.b, v) }
+func (p *printer) u(v uint64) { p.b = num.AppendUint(p.b, v) }
 
 func (p *printer) invalid() { p.b = append(p.b, " (invalid)"...) }
 
@@ -128,16 +98,14 @@ func (p *printer) ipN(b []byte, length int) bool {
 	return true
 }
 
-func rd16(b []byte) int { return int(b[0])<<8 | int(b[1]) }
-func rd32(b []byte) uint32 {
-	return uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
-}
-func rd64(b []byte) uint64 { return uint64(rd32(b))<<32 | uint64(rd32(b[4:])) }
+func rd16(b []byte) int    { return int(num.BE16(b)) }
+func rd32(b []byte) uint32 { return num.BE32(b) }
+func rd64(b []byte) uint64 { return num.BE64(b) }
 
 // isL4 reports whether tcpdump leaves printing the addresses to the
 // transport printer (which prints them with ports).
 func isL4(proto byte) bool {
-	return proto == protoTCP || proto == protoUDP || proto == protoSCTP || proto == protoDCCP
+	return proto == packet.ProtoTCP || proto == packet.ProtoUDP || proto == packet.ProtoSCTP || proto == packet.ProtoDCCP
 }
 
 // ip4 is tcpdump's ip_print with -e (no "IP " prefix) and without -v.
@@ -253,7 +221,7 @@ func (p *printer) ip6(b []byte, length int) bool {
 		}
 		rest := b[min(cp, len(b)):]
 		switch nh {
-		case protoHopOpts:
+		case packet.ProtoHopOpts:
 			if foundHBH {
 				p.s("[The Hop-by-Hop Options header was already found]")
 				p.invalid()
@@ -280,7 +248,7 @@ func (p *printer) ip6(b []byte, length int) bool {
 			advance = adv
 			foundExt, foundHBH = true, true
 			nh = rest[0]
-		case protoDstOpts:
+		case packet.ProtoDstOpts:
 			adv, ok := p.dstopts(rest)
 			if !ok {
 				return false
@@ -291,7 +259,7 @@ func (p *printer) ip6(b []byte, length int) bool {
 			advance = adv
 			foundExt = true
 			nh = rest[0]
-		case protoFragment:
+		case packet.ProtoFragment:
 			adv, ok := p.frag6(rest, cp, payloadLen)
 			if !ok {
 				return false
@@ -302,9 +270,9 @@ func (p *printer) ip6(b []byte, length int) bool {
 			advance = adv
 			foundExt, fragmented = true, true
 			nh = rest[0]
-		case protoMobility, protoMobOld:
+		case packet.ProtoMobility, packet.ProtoMobOld:
 			return p.mobility(rest)
-		case protoRouting:
+		case packet.ProtoRouting:
 			if len(rest) < 1 {
 				return false
 			}
@@ -492,7 +460,7 @@ func (p *printer) rt6(b []byte) (adv int, ok bool) {
 		}
 		if r := rd32(b[4:]); r != 0 {
 			p.s(", rsv=0x")
-			p.b = appendXint(p.b, uint64(r))
+			p.b = num.AppendHex(p.b, uint64(r), 0)
 		}
 	case 4:
 		if len(b) < 5 {
@@ -505,13 +473,13 @@ func (p *printer) rt6(b []byte) (adv int, ok bool) {
 		}
 		if b[5] != 0 {
 			p.s(", flags=0x")
-			p.b = appendXint(p.b, uint64(b[5]))
+			p.b = num.AppendHex(p.b, uint64(b[5]), 0)
 		}
 		if len(b) < 8 {
 			return 0, false
 		}
 		p.s(", tag=")
-		p.b = appendXint(p.b, uint64(rd16(b[6:])))
+		p.b = num.AppendHex(p.b, uint64(rd16(b[6:])), 0)
 	default:
 		p.s(" (unknown type)")
 		p.invalid()
@@ -544,7 +512,7 @@ func (p *printer) rt6(b []byte) (adv int, ok bool) {
 func (p *printer) demux(b []byte, length, ver int, fragmented bool, iph []byte, nh byte) bool {
 	for {
 		switch nh {
-		case protoAH:
+		case packet.ProtoAH:
 			if len(b) < 1 {
 				p.proto = "ah"
 				p.trunc()
@@ -561,15 +529,15 @@ func (p *printer) demux(b []byte, length, ver int, fragmented bool, iph []byte, 
 			b = b[min(adv, len(b)):]
 			length -= adv
 			continue
-		case protoESP:
+		case packet.ProtoESP:
 			return p.esp(b, length)
-		case protoIPComp:
+		case packet.ProtoIPComp:
 			return p.ipcomp(b)
-		case protoTCP:
+		case packet.ProtoTCP:
 			return p.tcp(b, length, iph, ver)
-		case protoUDP:
+		case packet.ProtoUDP:
 			return p.udp(b, length, iph, ver, fragmented)
-		case protoICMP:
+		case packet.ProtoICMP:
 			if ver != 4 {
 				p.s("[ICMP requires IPv4]")
 				p.invalid()
@@ -577,7 +545,7 @@ func (p *printer) demux(b []byte, length, ver int, fragmented bool, iph []byte, 
 			}
 			p.b = appendICMP(p.b, b, length)
 			return true
-		case protoICMPv6:
+		case packet.ProtoICMPv6:
 			if ver != 6 {
 				p.s("[IPv6-ICMP requires IPv6]")
 				p.invalid()
@@ -585,40 +553,40 @@ func (p *printer) demux(b []byte, length, ver int, fragmented bool, iph []byte, 
 			}
 			p.b = appendICMP6(p.b, b, length)
 			return true
-		case protoIGMP:
+		case packet.ProtoIGMP:
 			if ver != 4 {
 				p.s("[IGMP requires IPv4]")
 				p.invalid()
 				return true
 			}
 			return p.igmp(b, length)
-		case protoND:
+		case packet.ProtoND:
 			p.s(" nd ")
 			p.u(uint64(uint32(length)))
 			return true
-		case protoIPIP:
+		case packet.ProtoIPIP:
 			return p.ip4(b, length)
-		case protoIPv6:
+		case packet.ProtoIPv6:
 			return p.ip6(b, length)
-		case protoGRE:
+		case packet.ProtoGRE:
 			return p.gre(b, length)
-		case protoPIM:
+		case packet.ProtoPIM:
 			return p.pim(b, length)
-		case protoVRRP:
+		case packet.ProtoVRRP:
 			return p.vrrp(b, length, iph, ver)
-		case protoOSPF:
+		case packet.ProtoOSPF:
 			if ver == 4 {
 				return p.ospf(b, length)
 			}
 			return p.ospf6(b, length)
-		case protoEther:
+		case packet.ProtoEther:
 			if ver != 6 {
 				p.s("[Ethernet requires IPv6]")
 				p.invalid()
 				return true
 			}
 			return p.other(nh, length)
-		case protoNone:
+		case packet.ProtoNoNext:
 			p.s("no next header")
 			return true
 		default:
@@ -663,31 +631,6 @@ var octetText = func() (t [256][4]byte) {
 
 const digitPairs = "00010203040506070809101112131415161718192021222324252627282930313233343536373839404142434445464748495051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899"
 
-// appendUint appends v in decimal, two digits at a time, without the
-// temporary string strconv.AppendUint makes for small values.
-func appendUint(dst []byte, v uint64) []byte {
-	if v < 10 {
-		return append(dst, byte('0'+v))
-	}
-	var b [20]byte
-	i := len(b)
-	for v >= 100 {
-		q := v / 100
-		r := v - q*100
-		i -= 2
-		b[i], b[i+1] = digitPairs[2*r], digitPairs[2*r+1]
-		v = q
-	}
-	if v >= 10 {
-		i -= 2
-		b[i], b[i+1] = digitPairs[2*v], digitPairs[2*v+1]
-	} else {
-		i--
-		b[i] = byte('0' + v)
-	}
-	return append(dst, b[i:]...)
-}
-
 // appendAddr6 appends the IPv6 address in b[0:16] as tcpdump's
 // addrtostr6 does (see the comment at the top of this file).
 func appendAddr6(dst, b []byte) []byte {
@@ -731,19 +674,10 @@ func appendAddr6(dst, b []byte) []byte {
 		if i == 6 && bestBase == 0 && (bestLen == 6 || (bestLen == 5 && w[5] == 0xffff)) {
 			return appendAddr4(dst, b[12:16])
 		}
-		dst = strconv.AppendUint(dst, uint64(w[i]), 16)
+		dst = num.AppendHex(dst, uint64(w[i]), 0)
 	}
 	if bestBase != -1 && bestBase+bestLen == 8 {
 		dst = append(dst, ':')
 	}
 	return dst
-}
-
-// appendHex appends v in lower-case hexadecimal without leading zeros.
-func appendXint(dst []byte, v uint64) []byte { return strconv.AppendUint(dst, v, 16) }
-
-// appendHex2 appends a byte as two lower-case hexadecimal digits.
-func appendHex2(dst []byte, c byte) []byte {
-	const digits = "0123456789abcdef"
-	return append(dst, digits[c>>4], digits[c&0xf])
 }

@@ -1,6 +1,8 @@
-package format
+package tcpdump
 
-import "strconv"
+import (
+	"github.com/pfasciilogd/pfasciilogd/internal/num"
+)
 
 // This file prints ICMPv6 messages the way tcpdump 4.99.3 (and 4.99.4/5,
 // which print the same without -v) does: "ICMP6, <type>[, <details>],
@@ -96,7 +98,7 @@ func appendICMP6(dst []byte, b []byte, length int) []byte {
 		dst = append(dst, name...)
 	} else {
 		dst = append(dst, "unknown icmp6 type ("...)
-		dst = strconv.AppendUint(dst, uint64(typ), 10)
+		dst = num.AppendUint(dst, uint64(typ))
 		dst = append(dst, ')')
 	}
 	if len(b) < 2 {
@@ -113,7 +115,7 @@ func appendICMP6(dst []byte, b []byte, length int) []byte {
 			dst = append(dst, icmp6UnreachNames[code]...)
 		} else {
 			dst = append(dst, "unknown unreach code ("...)
-			dst = strconv.AppendUint(dst, uint64(code), 10)
+			dst = num.AppendUint(dst, uint64(code))
 			return append(dst, ')')
 		}
 		switch code {
@@ -151,7 +153,7 @@ func appendICMP6(dst []byte, b []byte, length int) []byte {
 			return append(dst, icmp6Trunc...)
 		}
 		dst = append(dst, ", mtu "...)
-		dst = strconv.AppendUint(dst, uint64(icmpBE32(b[4:])), 10)
+		dst = num.AppendUint(dst, uint64(num.BE32(b[4:])))
 
 	case 3:
 		switch code {
@@ -165,7 +167,7 @@ func appendICMP6(dst []byte, b []byte, length int) []byte {
 			dst = append(dst, " (reassembly)"...)
 		default:
 			dst = append(dst, ", unknown code ("...)
-			dst = strconv.AppendUint(dst, uint64(code), 10)
+			dst = num.AppendUint(dst, uint64(code))
 			dst = append(dst, ')')
 		}
 
@@ -175,10 +177,10 @@ func appendICMP6(dst []byte, b []byte, length int) []byte {
 		}
 		if int(code) < len(icmp6ParamProbNames) {
 			dst = append(dst, icmp6ParamProbNames[code]...)
-			dst = strconv.AppendUint(dst, uint64(icmpBE32(b[4:])), 10)
+			dst = num.AppendUint(dst, uint64(num.BE32(b[4:])))
 		} else {
 			dst = append(dst, ", code-#"...)
-			dst = strconv.AppendUint(dst, uint64(code), 10)
+			dst = num.AppendUint(dst, uint64(code))
 		}
 
 	case 128, 129:
@@ -206,19 +208,19 @@ func appendICMP6(dst []byte, b []byte, length int) []byte {
 			}
 			dst = append(dst, " v2 [gaddr "...)
 			dst = appendAddr6(dst, b[8:])
-			if nsrcs := int(icmpBE16(b[26:])); nsrcs > 0 {
+			if nsrcs := int(num.BE16(b[26:])); nsrcs > 0 {
 				if length < 28+nsrcs*16 {
 					dst = append(dst, " [invalid number of sources]"...)
 				} else {
 					dst = append(dst, ", "...)
-					dst = strconv.AppendUint(dst, uint64(nsrcs), 10)
+					dst = num.AppendUint(dst, uint64(nsrcs))
 					dst = append(dst, " source(s)"...)
 				}
 			}
 			dst = append(dst, ']')
 		default:
 			dst = append(dst, " unknown-version (len "...)
-			dst = strconv.AppendUint(dst, uint64(length), 10)
+			dst = num.AppendUint(dst, uint64(length))
 			dst = append(dst, ") "...)
 		}
 
@@ -257,7 +259,7 @@ func appendICMP6(dst []byte, b []byte, length int) []byte {
 	case 143:
 		if length < 8 {
 			dst = append(dst, " [invalid len "...)
-			dst = strconv.AppendUint(dst, uint64(length), 10)
+			dst = num.AppendUint(dst, uint64(length))
 			dst = append(dst, ']')
 			break
 		}
@@ -273,7 +275,7 @@ func appendICMP6(dst []byte, b []byte, length int) []byte {
 			return append(dst, icmp6Trunc...)
 		}
 		dst = append(dst, ", id 0x"...)
-		dst = icmpHex(dst, uint64(icmpBE16(b[4:])), 4)
+		dst = num.AppendHex(dst, uint64(num.BE16(b[4:])), 4)
 
 	case 133, 134, 141, 142, 145, 147:
 		// Only -v shows more.
@@ -288,16 +290,16 @@ func appendICMP6(dst []byte, b []byte, length int) []byte {
 			dst = append(dst, icmp6RPLNames[code]...)
 		} else {
 			dst = append(dst, "RPL message, unknown code "...)
-			dst = strconv.AppendUint(dst, uint64(code), 10)
+			dst = num.AppendUint(dst, uint64(code))
 		}
 
 	default:
 		// tcpdump adds a hex dump of the message on further lines.
 		dst = append(dst, ", length "...)
-		return strconv.AppendUint(dst, uint64(length), 10)
+		return num.AppendUint(dst, uint64(length))
 	}
 	dst = append(dst, ", length "...)
-	return strconv.AppendUint(dst, uint64(length), 10)
+	return num.AppendUint(dst, uint64(length))
 }
 
 // appendMLD appends an MLDv1 message; tcpdump prints nothing at all, not
@@ -337,7 +339,7 @@ func icmp6UpperLayer(b []byte, off int) (int, byte) {
 			nh = b[off]
 			hlen = (int(b[off+1]) + 1) << 3
 		case 44: // fragment: only a first fragment has the ports
-			if off+4 > len(b) || icmpBE16(b[off+2:])&0xfff8 != 0 {
+			if off+4 > len(b) || num.BE16(b[off+2:])&0xfff8 != 0 {
 				return -1, 0
 			}
 			nh = b[off]
@@ -372,10 +374,10 @@ func appendICMP6RouterRenum(dst []byte, b []byte) []byte {
 		dst = append(dst, ", sequence number reset"...)
 	default:
 		dst = append(dst, ", code-#"...)
-		dst = strconv.AppendUint(dst, uint64(code), 10)
+		dst = num.AppendUint(dst, uint64(code))
 	}
 	dst = append(dst, ", seq="...)
-	dst = strconv.AppendUint(dst, uint64(icmpBE32(b[4:])), 10)
+	dst = num.AppendUint(dst, uint64(num.BE32(b[4:])))
 	if code != 0 {
 		return dst
 	}
@@ -394,12 +396,12 @@ func appendICMP6RouterRenum(dst []byte, b []byte) []byte {
 		dst = append(dst, "setglobal"...)
 	default:
 		dst = append(dst, '#')
-		dst = strconv.AppendUint(dst, uint64(c), 10)
+		dst = num.AppendUint(dst, uint64(c))
 	}
 	dst = append(dst, ',')
 	dst = appendAddr6(dst, b[24:])
 	dst = append(dst, '/')
-	dst = strconv.AppendUint(dst, uint64(b[19]), 10)
+	dst = num.AppendUint(dst, uint64(b[19]))
 	dst = append(dst, ')')
 	n := int(b[17]) - 3
 	if n%4 != 0 {
@@ -423,9 +425,9 @@ func appendICMP6RouterRenum(dst []byte, b []byte) []byte {
 		}
 		dst = appendAddr6(dst, b[off+16:])
 		dst = append(dst, '/')
-		dst = strconv.AppendUint(dst, uint64(b[off]), 10)
+		dst = num.AppendUint(dst, uint64(b[off]))
 		dst = append(dst, '/')
-		dst = strconv.AppendUint(dst, uint64(b[off+1]), 10)
+		dst = num.AppendUint(dst, uint64(b[off+1]))
 		dst = append(dst, ')')
 	}
 	return dst
@@ -447,7 +449,7 @@ func appendICMP6NodeInfo(dst []byte, b []byte, length int) ([]byte, bool) {
 			return append(dst, icmp6Trunc...), true
 		}
 		dst = append(dst, " ("...)
-		qtype, flags := icmpBE16(b[4:]), icmpBE16(b[6:])
+		qtype, flags := num.BE16(b[4:]), num.BE16(b[6:])
 		switch qtype {
 		case 0:
 			dst = append(dst, "noop"...)
@@ -503,8 +505,8 @@ func appendICMP6NodeInfo(dst []byte, b []byte, length int) ([]byte, bool) {
 	default:
 		return append(dst, ')'), true
 	}
-	flags := icmpBE16(b[6:])
-	switch icmpBE16(b[4:]) {
+	flags := num.BE16(b[6:])
+	switch num.BE16(b[4:]) {
 	case 0:
 		dst = append(dst, "noop"...)
 	case 1:
@@ -518,7 +520,7 @@ func appendICMP6NodeInfo(dst []byte, b []byte, length int) ([]byte, bool) {
 		dst = appendNIName(dst, b, 20)
 		if flags&1 != 0 {
 			dst = append(dst, " [TTL="...)
-			dst = strconv.AppendUint(dst, uint64(icmpBE32(b[16:])), 10)
+			dst = num.AppendUint(dst, uint64(num.BE32(b[16:])))
 			dst = append(dst, ']')
 		}
 	case 3:
@@ -527,7 +529,7 @@ func appendICMP6NodeInfo(dst []byte, b []byte, length int) ([]byte, bool) {
 			dst = append(dst, ' ')
 			dst = appendAddr6(dst, b[i+4:])
 			dst = append(dst, '(')
-			dst = strconv.AppendUint(dst, uint64(icmpBE32(b[i:])), 10)
+			dst = num.AppendUint(dst, uint64(num.BE32(b[i:])))
 			dst = append(dst, ')')
 		}
 		if flags != 0 {

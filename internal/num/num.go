@@ -1,0 +1,90 @@
+// Package num holds the number helpers every printer and format shares:
+// decimal and hexadecimal text appended to a caller's buffer without
+// allocating, and big-endian reads of packet fields.
+package num
+
+// HexDigits are the lower-case hexadecimal digits.
+const HexDigits = "0123456789abcdef"
+
+const digitPairs = "00010203040506070809101112131415161718192021222324252627282930313233343536373839404142434445464748495051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899"
+
+// AppendUint appends v in decimal (two digits per division: the printers'
+// hottest helper).
+func AppendUint(dst []byte, v uint64) []byte {
+	if v < 10 {
+		return append(dst, byte('0'+v))
+	}
+	var b [20]byte
+	i := len(b)
+	for v >= 100 {
+		q := v / 100
+		r := v - q*100
+		i -= 2
+		b[i], b[i+1] = digitPairs[2*r], digitPairs[2*r+1]
+		v = q
+	}
+	if v >= 10 {
+		i -= 2
+		b[i], b[i+1] = digitPairs[2*v], digitPairs[2*v+1]
+	} else {
+		i--
+		b[i] = byte('0' + v)
+	}
+	return append(dst, b[i:]...)
+}
+
+// AppendDec appends v in decimal, zero-padded to at least width digits
+// (printf's "%0*u").
+func AppendDec(dst []byte, v uint64, width int) []byte {
+	var buf [24]byte
+	i := len(buf)
+	for v >= 10 || (width > 1 && i > 1) {
+		i--
+		buf[i] = byte('0' + v%10)
+		v /= 10
+		width--
+	}
+	i--
+	buf[i] = byte('0' + v)
+	return append(dst, buf[i:]...)
+}
+
+// AppendHex appends v in lower-case hexadecimal, zero-padded to at least
+// width digits (printf's "%0*x"; width 0 or 1 is plain "%x").
+func AppendHex(dst []byte, v uint64, width int) []byte {
+	var buf [20]byte
+	i := len(buf)
+	for v >= 16 || (width > 1 && i > 1) {
+		i--
+		buf[i] = HexDigits[v&0xf]
+		v >>= 4
+		width--
+	}
+	i--
+	buf[i] = HexDigits[v]
+	return append(dst, buf[i:]...)
+}
+
+// AppendMsTime appends milliseconds since midnight UTC (ICMP timestamps)
+// as hh:mm:ss.mmm.
+func AppendMsTime(dst []byte, ms uint32) []byte {
+	sec := uint64(ms / 1000)
+	dst = AppendDec(dst, sec/3600, 2)
+	dst = append(dst, ':')
+	dst = AppendDec(dst, sec/60%60, 2)
+	dst = append(dst, ':')
+	dst = AppendDec(dst, sec%60, 2)
+	dst = append(dst, '.')
+	return AppendDec(dst, uint64(ms%1000), 3)
+}
+
+// BE16 reads a big-endian 16-bit value from b[0:2].
+func BE16(b []byte) uint16 { return uint16(b[0])<<8 | uint16(b[1]) }
+
+// BE32 reads a big-endian 32-bit value from b[0:4].
+func BE32(b []byte) uint32 {
+	return uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
+}
+
+// BE64 reads a big-endian 64-bit value from b[0:8].
+func BE64(b []byte) uint64 { return uint64(BE32(b))<<32 | uint64(BE32(b[4:])) }
