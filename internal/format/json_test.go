@@ -3,7 +3,6 @@ package format_test
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,9 +14,8 @@ import (
 	"github.com/pfasciilogd/pfasciilogd/internal/packet/packettest"
 	"github.com/pfasciilogd/pfasciilogd/internal/pflog"
 	"github.com/pfasciilogd/pfasciilogd/internal/source"
+	"github.com/pfasciilogd/pfasciilogd/internal/testtool"
 )
-
-var updateStructured = flag.Bool("update-structured", false, "rewrite the json/filterlog golden files")
 
 // caseRecord returns the format.Record for a catalogue case, decoded from
 // its wire form exactly as the daemon does it.
@@ -35,7 +33,7 @@ func caseRecord(t testing.TB, c *packettest.Case) *format.Record {
 func golden(t *testing.T, name string, got []byte) {
 	t.Helper()
 	path := filepath.Join("testdata", name)
-	if *updateStructured {
+	if testtool.Update() {
 		if err := os.MkdirAll("testdata", 0o755); err != nil {
 			t.Fatal(err)
 		}
@@ -45,7 +43,7 @@ func golden(t *testing.T, name string, got []byte) {
 	}
 	want, err := os.ReadFile(path)
 	if err != nil {
-		t.Fatalf("%v (run go test -update-structured to create it)", err)
+		t.Fatalf("%v (run go test -update to create it)", err)
 	}
 	if !bytes.Equal(got, want) {
 		gl, wl := strings.Split(string(got), "\n"), strings.Split(string(want), "\n")

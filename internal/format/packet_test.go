@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/binary"
-	"flag"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,8 +18,6 @@ import (
 	"github.com/pfasciilogd/pfasciilogd/internal/source"
 	"github.com/pfasciilogd/pfasciilogd/internal/testtool"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/cases.pcap and cases.golden from gen.Cases")
 
 const (
 	casesPcap   = "testdata/cases.pcap"
@@ -89,7 +86,7 @@ func formatPcap(t *testing.T, path string) []string {
 // needs no tool; run with -update to regenerate both files.
 func TestGolden(t *testing.T) {
 	cs := gen.Cases()
-	if *update {
+	if testtool.Update() {
 		writeCases(t, casesPcap, cs)
 		lines := formatPcap(t, casesPcap)
 		var b strings.Builder
