@@ -26,6 +26,8 @@ FALLBACK_VERSION = 0.1.0-dev
 BIN = bin
 # Extra go test flags for make test, e.g. TESTFLAGS=-race or -short.
 TESTFLAGS =
+# The packages make test runs, e.g. TESTPKGS=./internal/format.
+TESTPKGS = ./...
 
 EXAMPLESDIR = $(PREFIX)/share/examples/pfasciilogd
 EXAMPLES = port/examples/pf.conf port/examples/pf-pflog1.conf
@@ -50,8 +52,8 @@ build:
 # status is go test's.
 test:
 	@skips=$${TMPDIR:-/tmp}/pfasciilogd-skips.$$$$; rm -f "$$skips"; \
-	echo "$(GO) test $(TESTFLAGS) ./..."; \
-	PFASCIILOGD_TEST_SKIPS="$$skips" $(GO) test $(TESTFLAGS) ./...; rc=$$?; \
+	echo "$(GO) test $(TESTFLAGS) $(TESTPKGS)"; \
+	PFASCIILOGD_TEST_SKIPS="$$skips" $(GO) test $(TESTFLAGS) $(TESTPKGS); rc=$$?; \
 	if [ -s "$$skips" ]; then echo; awk -F '\t' -f internal/testtool/skips.awk "$$skips"; fi; \
 	rm -f "$$skips"; exit $$rc
 

@@ -65,15 +65,18 @@ func TestJournald(t *testing.T) {
 		// journald's and fail2ban's progress.
 		cmd := exec.Command("unshare", "--mount", "--propagation", "private",
 			os.Args[0], "-test.run=^TestJournald$", "-test.v", "-test.count=1", "-test.timeout=15m")
-		cmd.Env = append(os.Environ(), journalNSEnv+"=1")
+		cmd.Env = append(testtool.ChildEnv(os.Environ()), journalNSEnv+"=1")
 		out, err := cmd.CombinedOutput()
 		t.Logf("in a private mount namespace:\n%s", out)
 		if err != nil {
 			t.Fatalf("namespace run: %v", err)
 		}
-		if !bytes.Contains(out, []byte("--- PASS: TestJournald")) || bytes.Contains(out, []byte("--- SKIP")) {
-			t.Fatal("the namespace run did not pass every test")
+		if !bytes.Contains(out, []byte("--- PASS: TestJournald")) {
+			t.Fatal("the namespace run did not pass")
 		}
+		// A part that needed a missing tool skipped (failed under CI):
+		// count it in make test's summary.
+		testtool.ReportChild(t, out)
 		return
 	}
 

@@ -16,6 +16,7 @@ import (
 	"flag"
 	"os"
 	"os/exec"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -92,6 +93,32 @@ func Missing(t testing.TB, kind, name, hint, why string) {
 		t.Fatal(msg)
 	}
 	t.Skip("\n\n*** " + msg + " ***\n")
+}
+
+// childMarker matches Missing's message as a child test binary prints it.
+var childMarker = regexp.MustCompile(`\*\*\* NEEDS (\S+) (\S+): .* \(([^()]*)\); this test did NOT run \*\*\*`)
+
+// ChildEnv returns env without the skips file, for a test that re-runs
+// its own binary (in a namespace, as another user): the parent reports
+// the child's skips with ReportChild, so the go test cache sees them.
+func ChildEnv(env []string) []string {
+	var out []string
+	for _, e := range env {
+		if !strings.HasPrefix(e, SkipsEnv+"=") {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// ReportChild records, for make test's summary, the skips for missing
+// tools in the output of a child test binary run with -test.v.
+func ReportChild(t testing.TB, out []byte) {
+	t.Helper()
+	for _, m := range childMarker.FindAllSubmatch(out, -1) {
+		t.Logf("the child run skipped a test: NEEDS %s %s (%s)", m[1], m[2], m[3])
+		record(t, string(m[1]), string(m[2]), string(m[3]))
+	}
 }
 
 // record appends one tab-separated line to the skips file, if make test
