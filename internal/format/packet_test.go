@@ -15,6 +15,7 @@ import (
 
 	"github.com/pfasciilogd/pfasciilogd/internal/gen"
 	"github.com/pfasciilogd/pfasciilogd/internal/pflog"
+	"github.com/pfasciilogd/pfasciilogd/internal/pflog/pflogtest"
 	"github.com/pfasciilogd/pfasciilogd/internal/source"
 	"github.com/pfasciilogd/pfasciilogd/internal/testtool"
 )
@@ -191,16 +192,21 @@ func compareLine(c gen.Case, o, t string) string {
 		rule += "." + string(h.Anchor()) + "." + strconv.FormatUint(uint64(h.SubRuleNr), 10)
 	}
 	rule += "/"
-	want := ts.Format("2006-01-02T15:04:05.000000") + "+00:00 " + rule +
-		strconv.Itoa(int(h.Reason)) + "(" + pflog.ReasonWord(h.Layout, h.Reason) + ")"
+	// The words come from the BSDs' tables (pflogtest), not from the
+	// pflog functions under test.
+	actions, reasons, dirs := pflogtest.FreeBSDActions, pflogtest.FreeBSDReasons, pflogtest.FreeBSDDirections
+	if h.Layout == pflog.LayoutOpenBSD {
+		actions, reasons, dirs = pflogtest.OpenBSDActions, pflogtest.OpenBSDReasons, pflogtest.OpenBSDDirections
+	}
+	want := ts.Format("2006-01-02T15:04:05.000000") + "+00:00 " + rule + pflogtest.Reason(reasons, h.Reason)
 	if h.UID != pflog.NoUID {
 		want += " [uid " + strconv.FormatUint(uint64(h.UID), 10) + "]"
 	}
 	if h.RIdentifier != 0 {
 		want += " [ridentifier " + strconv.FormatUint(uint64(h.RIdentifier), 10) + "]"
 	}
-	where := " " + pflog.DirWord(h.Layout, h.Dir) + " on " + string(h.Interface()) + ": "
-	want += ": " + pflog.ActionWord(h.Layout, h.Action) + where
+	where := " " + pflogtest.Word(dirs, h.Dir) + " on " + string(h.Interface()) + ": "
+	want += ": " + pflogtest.Word(actions, h.Action) + where
 	po, ok := strings.CutPrefix(o, want)
 	if !ok {
 		return "pflog prefix: want " + want
