@@ -223,14 +223,31 @@ func compareLine(c gen.Case, o, t string) string {
 	if po == pt {
 		return ""
 	}
-	if strings.HasSuffix(po, "UDP, length "+lastNumber(po)) && !strings.Contains(pt, "UDP, length") {
+	if n := lastNumber(po); strings.HasSuffix(po, "UDP, length "+n) && !strings.Contains(pt, "UDP, length") {
+		// tcpdump decoded the application protocol over UDP (DNS, NTP,
+		// syslog, ...), which we print in the generic form: the addresses
+		// and ports must be the same, and our length the one tcpdump's
+		// application printer states ("(29)", "length 48", "length: 9",
+		// "[length 8 < 12]").
 		a, b := udpRE.FindStringSubmatch(po), udpRE.FindStringSubmatch(pt)
-		if a != nil && b != nil && a[1] == b[1] {
-			return "" // tcpdump decoded the application protocol over UDP
+		if a == nil || b == nil || a[1] != b[1] {
+			return "packet text"
 		}
+		m := appLenRE.FindAllStringSubmatch(b[2], -1)
+		if len(m) == 0 {
+			return "tcpdump's application text states no length to compare"
+		}
+		last := m[len(m)-1]
+		if theirs := last[1] + last[2]; theirs != n {
+			return "UDP length " + n + ", tcpdump's application printer got " + theirs
+		}
+		return ""
 	}
 	return "packet text"
 }
+
+// appLenRE finds the lengths tcpdump's UDP application printers print.
+var appLenRE = regexp.MustCompile(`(?:length:? (\d+)|\((\d+)\))`)
 
 func lastNumber(s string) string {
 	i := strings.LastIndexByte(s, ' ')
