@@ -22,6 +22,7 @@ import (
 	"github.com/pfasciilogd/pfasciilogd/internal/output"
 	"github.com/pfasciilogd/pfasciilogd/internal/packet/packettest"
 	"github.com/pfasciilogd/pfasciilogd/internal/pflog"
+	"github.com/pfasciilogd/pfasciilogd/internal/pflog/pflogtest"
 	"github.com/pfasciilogd/pfasciilogd/internal/testtool"
 )
 
@@ -340,6 +341,52 @@ func testJournalFields(t *testing.T) {
 		t.Errorf("stats %+v", st)
 	}
 	t.Logf("%d journal entries checked field by field", len(es))
+	t.Run("tshark", func(t *testing.T) { journalAgainstTshark(t, cases, es) })
+}
+
+// journalPF names the PF_* field for each JSON name packettest.Expect
+// gives (the fields journald carries).
+var journalPF = map[string]string{
+	"rule": "PF_RULE", "subrule": "PF_SUBRULE", "uid": "PF_UID", "action": "PF_ACTION",
+	"reason": "PF_REASON", "direction": "PF_DIR", "af": "PF_AF", "src": "PF_SRC", "dst": "PF_DST",
+	"sport": "PF_SPORT", "dport": "PF_DPORT", "icmp_type": "PF_ICMPTYPE", "icmp_code": "PF_ICMPCODE",
+	"wire_length": "PF_LEN", "tcp_flags": "PF_TCPFLAGS", "anchor": "PF_ANCHOR", "interface": "PF_IF",
+}
+
+// journalAgainstTshark checks the entries' PF_* fields against what
+// tshark decodes from the same records: an independent decoder.
+func journalAgainstTshark(t *testing.T, cases []packettest.Case, es []map[string]any) {
+	tshark := testtool.Need(t, "tshark", "tshark")
+	decoded := packettest.Tshark(t, tshark, cases)
+	compared := 0
+	for i, c := range cases {
+		actions, reasons, dirs := pflogtest.FreeBSDActions, pflogtest.FreeBSDReasons, pflogtest.FreeBSDDirections
+		if c.Hdr.Layout == pflog.LayoutOpenBSD {
+			actions, reasons, dirs = pflogtest.OpenBSDActions, pflogtest.OpenBSDReasons, pflogtest.OpenBSDDirections
+		}
+		for k, want := range packettest.Expect(decoded[i], actions, reasons, dirs) {
+			pf, ok := journalPF[k]
+			if !ok || c.Name == "tcp4-cut-ip" && k == "ip_version" {
+				continue
+			}
+			got, ok := es[i][pf].(string)
+			if !ok {
+				t.Errorf("%s: no %s; tshark decodes %s %s", c.Name, pf, k, want)
+				continue
+			}
+			if k == "tcp_flags" {
+				got = packettest.SortedLetters(got)
+			}
+			if got != want {
+				t.Errorf("%s: %s = %q, tshark decodes %q", c.Name, pf, got, want)
+			}
+			compared++
+		}
+	}
+	t.Logf("%d journal fields compared with tshark", compared)
+	if compared < 8*len(cases) {
+		t.Fatalf("only %d fields compared for %d entries", compared, len(cases))
+	}
 }
 
 // The fail2ban filter the package ships, or (if the packaging has not
