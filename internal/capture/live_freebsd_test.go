@@ -17,13 +17,8 @@ import (
 	"github.com/pfasciilogd/pfasciilogd/internal/testtool"
 )
 
-func needRoot(t *testing.T) {
-	t.Helper()
-	testtool.NeedRoot(t, "live bpf(4) tests open /dev/bpf")
-}
-
 func TestOpenMissingInterface(t *testing.T) {
-	needRoot(t)
+	testtool.NeedRoot(t, "live bpf(4) tests open /dev/bpf")
 	// An interface name that does not exist: the first pflogN free.
 	name := ""
 	for n := 15; n < 1000 && name == ""; n++ {
@@ -41,7 +36,7 @@ func TestOpenMissingInterface(t *testing.T) {
 }
 
 func TestOpenNotPflog(t *testing.T) {
-	needRoot(t)
+	testtool.NeedRoot(t, "live bpf(4) tests open /dev/bpf")
 	_, err := Open("lo0", Options{})
 	if err == nil || !strings.Contains(err.Error(), "not DLT_PFLOG") {
 		t.Fatalf("Open lo0: %v", err)
@@ -51,7 +46,7 @@ func TestOpenNotPflog(t *testing.T) {
 // TestLiveCloseUnblocks opens pflog0 and checks that Close ends a Next
 // blocked in read(2) within the read timeout.
 func TestLiveCloseUnblocks(t *testing.T) {
-	needRoot(t)
+	testtool.NeedRoot(t, "live bpf(4) tests open /dev/bpf")
 	l, err := Open("pflog0", Options{ReadTimeout: 20 * time.Millisecond})
 	if errors.Is(err, unix.ENXIO) {
 		testtool.Missing(t, "SYSTEM", "pflog0", "kldload pflog; ifconfig pflog0 up", "no pflog0 interface")
