@@ -49,11 +49,11 @@ build:
 # internal/testtool appends every skip for a missing tool to the file
 # named by PFASCIILOGD_TEST_SKIPS (a new name each run); plain go test
 # hides those messages, so they are summed up after the run. The exit
-# status is go test's.
+# status is go test's ("|| rc=" because .POSIX makes the shell run -e).
 test:
 	@skips=$${TMPDIR:-/tmp}/pfasciilogd-skips.$$$$; rm -f "$$skips"; \
 	echo "$(GO) test $(TESTFLAGS) $(TESTPKGS)"; \
-	PFASCIILOGD_TEST_SKIPS="$$skips" $(GO) test $(TESTFLAGS) $(TESTPKGS); rc=$$?; \
+	rc=0; PFASCIILOGD_TEST_SKIPS="$$skips" $(GO) test $(TESTFLAGS) $(TESTPKGS) || rc=$$?; \
 	if [ -s "$$skips" ]; then echo; awk -F '\t' -f internal/testtool/skips.awk "$$skips"; fi; \
 	rm -f "$$skips"; exit $$rc
 
