@@ -95,8 +95,9 @@ func Missing(t testing.TB, kind, name, hint, why string) {
 	t.Skip("\n\n*** " + msg + " ***\n")
 }
 
-// childMarker matches Missing's message as a child test binary prints it.
-var childMarker = regexp.MustCompile(`\*\*\* NEEDS (\S+) (\S+): .* \(([^()]*)\); this test did NOT run \*\*\*`)
+// childMarker matches Missing's message (skip or, under CI, failure) as
+// a child test binary prints it.
+var childMarker = regexp.MustCompile(`NEEDS (\S+) (\S+): .* \(([^()]*)\); this test did NOT run`)
 
 // ChildEnv returns env without the skips file, for a test that re-runs
 // its own binary (in a namespace, as another user): the parent reports
