@@ -3,7 +3,8 @@
 # POSIX make only: works with FreeBSD's make (bmake) and GNU make.
 #
 #   make [build]                 build ./bin/pfasciilogd for this system
-#   make test                    go test ./...
+#   make test                    go test ./..., then one line per missing
+#                                tool naming the tests that did not run
 #   make demo                    run the daemon on the generated sample capture
 #   make bench                   time pfasciilogd against tcpdump on 1,000,000
 #                                records; peak RSS at 1 M and 10 M records
@@ -23,6 +24,10 @@ DESTDIR =
 VERSION =
 FALLBACK_VERSION = 0.1.0-dev
 BIN = bin
+# Extra go test flags for make test, e.g. TESTFLAGS=-race or -short.
+TESTFLAGS =
+# The packages make test runs, e.g. TESTPKGS=./internal/format.
+TESTPKGS = ./...
 
 EXAMPLESDIR = $(PREFIX)/share/examples/pfasciilogd
 EXAMPLES = port/examples/pf.conf port/examples/pf-pflog1.conf
@@ -56,8 +61,16 @@ build:
 	@mkdir -p $(BIN)
 	$(VERSION_SH); $(GOBUILD) -o $(BIN)/pfasciilogd ./cmd/pfasciilogd
 
+# internal/testtool appends every skip for a missing tool to the file
+# named by PFASCIILOGD_TEST_SKIPS (a new name each run); plain go test
+# hides those messages, so they are summed up after the run. The exit
+# status is go test's ("|| rc=" because .POSIX makes the shell run -e).
 test:
-	$(GO) test ./...
+	@skips=$${TMPDIR:-/tmp}/pfasciilogd-skips.$$$$; rm -f "$$skips"; \
+	echo "$(GO) test $(TESTFLAGS) $(TESTPKGS)"; \
+	rc=0; PFASCIILOGD_TEST_SKIPS="$$skips" $(GO) test $(TESTFLAGS) $(TESTPKGS) || rc=$$?; \
+	if [ -s "$$skips" ]; then echo; awk -F '\t' -f internal/testtool/skips.awk "$$skips"; fi; \
+	rm -f "$$skips"; exit $$rc
 
 cross:
 	@mkdir -p $(BIN)

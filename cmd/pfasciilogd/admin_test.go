@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"flag"
+	"github.com/pfasciilogd/pfasciilogd/internal/testtool"
 	"net"
 	"os"
 	"os/exec"
@@ -321,7 +322,7 @@ func TestStatusFile(t *testing.T) {
 	}
 	defer cmd.Process.Kill()
 	var m map[string][]string
-	waitFor(t, "status with 2 records", func() bool {
+	testtool.WaitFor(t, "status with 2 records", func() bool {
 		m = readStatus(t, st)
 		return one(m, "records_read") == "2" && one(m, "lines_written") == "2"
 	})
@@ -335,18 +336,18 @@ func TestStatusFile(t *testing.T) {
 	}
 	seq, _ := strconv.Atoi(one(m, "sequence"))
 	cmd.Process.Signal(syscall.SIGUSR2)
-	waitFor(t, "a fresh status file", func() bool {
+	testtool.WaitFor(t, "a fresh status file", func() bool {
 		n, _ := strconv.Atoi(one(readStatus(t, st), "sequence"))
 		return n > seq
 	})
 	// The statistics message names the missing input too.
-	waitFor(t, "statistics naming the missing input", func() bool {
+	testtool.WaitFor(t, "statistics naming the missing input", func() bool {
 		return strings.Contains(stderr.String(), "missing inputs: "+missing)
 	})
 	f, _ := os.OpenFile(in, os.O_APPEND|os.O_WRONLY, 0)
 	f.Write(gen.Encode(nil, synRecord(t, 3, 1795258724)))
 	f.Close()
-	waitFor(t, "third record counted", func() bool { return one(readStatus(t, st), "records_read") == "3" })
+	testtool.WaitFor(t, "third record counted", func() bool { return one(readStatus(t, st), "records_read") == "3" })
 	cmd.Process.Signal(syscall.SIGTERM)
 	if err := cmd.Wait(); err != nil {
 		t.Fatalf("exit: %v\n%s", err, stderr.String())
@@ -380,7 +381,7 @@ func TestConfigtestWhileRunning(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func() { cmd.Process.Signal(syscall.SIGTERM); cmd.Wait() }()
-	waitFor(t, "pid file", func() bool {
+	testtool.WaitFor(t, "pid file", func() bool {
 		b, _ := os.ReadFile(pid)
 		return strings.TrimSpace(string(b)) == strconv.Itoa(cmd.Process.Pid)
 	})
@@ -432,7 +433,7 @@ func TestMissingInputWarnedPeriodically(t *testing.T) {
 	if !strings.Contains(buf.String(), p+" does not exist (yet)") {
 		t.Fatalf("no warning at start: %q", buf.String())
 	}
-	waitFor(t, "a repeated warning", func() bool { return strings.Count(buf.String(), p+" still does not exist") >= 2 })
+	testtool.WaitFor(t, "a repeated warning", func() bool { return strings.Count(buf.String(), p+" still does not exist") >= 2 })
 	writeCapture(t, p, synRecord(t, 1, 1))
 	n := strings.Count(buf.String(), "still does not exist")
 	time.Sleep(10 * missingEvery) // the watch has seen the file and stopped

@@ -21,24 +21,19 @@ import (
 
 	"github.com/pfasciilogd/pfasciilogd/internal/gen"
 	"github.com/pfasciilogd/pfasciilogd/internal/pflog"
+	"github.com/pfasciilogd/pfasciilogd/internal/testtool"
 )
 
 var daemonBin string
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "pfasciilogd-test")
+	bin, err := testtool.Daemon()
 	if err != nil {
-		panic(err)
-	}
-	daemonBin = filepath.Join(dir, "pfasciilogd")
-	out, err := exec.Command("go", "build", "-o", daemonBin, ".").CombinedOutput()
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "build: %v\n%s", err, out)
+		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
+	daemonBin = bin
+	testtool.Main(m)
 }
 
 // synRecord returns a pflog record of an inbound TCP SYN whose sequence
@@ -243,7 +238,7 @@ func TestReopenUnderSignals(t *testing.T) {
 	}()
 	// Signals before main has run would meet the default action; the log
 	// exists once the daemon has its signal handling in place.
-	waitFor(t, "daemon running", func() bool { _, err := os.Stat(logPath); return err == nil })
+	testtool.WaitFor(t, "daemon running", func() bool { _, err := os.Stat(logPath); return err == nil })
 	files := []string{}
 	var werr error
 rotate:
@@ -304,11 +299,11 @@ func TestServiceLifecycle(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer cmd.Process.Kill()
-	waitFor(t, "pid file", func() bool {
+	testtool.WaitFor(t, "pid file", func() bool {
 		b, _ := os.ReadFile(pid)
 		return strings.TrimSpace(string(b)) == strconv.Itoa(cmd.Process.Pid)
 	})
-	waitFor(t, "two lines", func() bool { b, _ := os.ReadFile(logPath); return bytes.Count(b, []byte("\n")) == 2 })
+	testtool.WaitFor(t, "two lines", func() bool { b, _ := os.ReadFile(logPath); return bytes.Count(b, []byte("\n")) == 2 })
 
 	second := exec.Command(daemonBin, "-r", in, "-F", "-o", logPath, "-p", pid)
 	out, err := second.CombinedOutput()
@@ -320,10 +315,10 @@ func TestServiceLifecycle(t *testing.T) {
 	f, _ := os.OpenFile(in, os.O_APPEND|os.O_WRONLY, 0)
 	f.Write(gen.Encode(nil, synRecord(t, 3, 3)))
 	f.Close()
-	waitFor(t, "third line", func() bool { b, _ := os.ReadFile(logPath); return bytes.Count(b, []byte("\n")) == 3 })
+	testtool.WaitFor(t, "third line", func() bool { b, _ := os.ReadFile(logPath); return bytes.Count(b, []byte("\n")) == 3 })
 
 	cmd.Process.Signal(syscall.SIGUSR2)
-	waitFor(t, "statistics", func() bool { return strings.Contains(stderr.String(), "records read 3") })
+	testtool.WaitFor(t, "statistics", func() bool { return strings.Contains(stderr.String(), "records read 3") })
 
 	cmd.Process.Signal(syscall.SIGTERM)
 	if err := cmd.Wait(); err != nil {
@@ -357,17 +352,6 @@ func (s *syncBuffer) String() string {
 
 var _ io.Writer = (*syncBuffer)(nil)
 
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 // TestDropPrivileges runs the daemon as root with -u nobody: it opens its
 // pid file and log as root, then runs as nobody, still writes, reopens
 // the log after rotation, and empties its pid file at exit even though it
@@ -392,7 +376,7 @@ func TestDropPrivileges(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer cmd.Process.Kill()
-	waitFor(t, "first line", func() bool { b, _ := os.ReadFile(logPath); return bytes.Count(b, []byte("\n")) == 1 })
+	testtool.WaitFor(t, "first line", func() bool { b, _ := os.ReadFile(logPath); return bytes.Count(b, []byte("\n")) == 1 })
 	// With -u the pid is the privileged parent; the worker does the work.
 	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", workerOf(t, cmd.Process.Pid)))
 	if err != nil {
@@ -403,11 +387,11 @@ func TestDropPrivileges(t *testing.T) {
 	}
 	os.Rename(logPath, logPath+".0")
 	cmd.Process.Signal(syscall.SIGHUP)
-	waitFor(t, "reopen", func() bool { return strings.Contains(stderr.String(), "reopened") })
+	testtool.WaitFor(t, "reopen", func() bool { return strings.Contains(stderr.String(), "reopened") })
 	f, _ := os.OpenFile(in, os.O_APPEND|os.O_WRONLY, 0)
 	f.Write(gen.Encode(nil, synRecord(t, 2, 2)))
 	f.Close()
-	waitFor(t, "line in new log", func() bool { b, _ := os.ReadFile(logPath); return bytes.Count(b, []byte("\n")) == 1 })
+	testtool.WaitFor(t, "line in new log", func() bool { b, _ := os.ReadFile(logPath); return bytes.Count(b, []byte("\n")) == 1 })
 	cmd.Process.Signal(syscall.SIGTERM)
 	if err := cmd.Wait(); err != nil {
 		t.Fatalf("exit: %v\n%s", err, stderr.String())

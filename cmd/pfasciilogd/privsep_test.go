@@ -211,12 +211,12 @@ func liveCase(t *testing.T, viaPrivsep bool) {
 
 	k.destroy()
 	// The wiring retries; the kernel refuses while pflog0 is gone.
-	waitFor(t, "retries while pflog0 is gone", func() bool { k.mu.Lock(); defer k.mu.Unlock(); return k.opens >= 4 })
+	testtool.WaitFor(t, "retries while pflog0 is gone", func() bool { k.mu.Lock(); defer k.mu.Unlock(); return k.opens >= 4 })
 	if _, err := lk.open("pflog0"); !errors.Is(err, syscall.ENXIO) {
 		t.Fatalf("open while pflog0 is gone: %v, want ENXIO", err)
 	}
 	k.create()
-	waitFor(t, "capturing again", func() bool { return strings.Contains(logBuf.String(), "capturing again") })
+	testtool.WaitFor(t, "capturing again", func() bool { return strings.Contains(logBuf.String(), "capturing again") })
 	k.packet(2)
 	expectRecord(t, recs, 2)
 	if s := logBuf.String(); strings.Count(s, "capture stopped") != 1 || strings.Count(s, "capturing again") != 1 {

@@ -2,10 +2,11 @@ package main
 
 import (
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/pfasciilogd/pfasciilogd/internal/testtool"
 )
 
 func TestBestMedian(t *testing.T) {
@@ -22,9 +23,7 @@ func TestBestMedian(t *testing.T) {
 // The measuring helper reports a command's own peak RSS, not the
 // benchmark's: a shell that allocates nothing stays small.
 func TestMeasureChild(t *testing.T) {
-	if _, err := exec.LookPath("sh"); err != nil {
-		t.Skip("no sh")
-	}
+	testtool.NeedFile(t, "/bin/sh", "dash", "/bin/sh")
 	out := filepath.Join(t.TempDir(), "out")
 	// The test binary is the helper here: TestMain runs measureChild.
 	res, err := measure([]string{"/bin/sh", "-c", "echo hello"}, out, nil)

@@ -5,7 +5,8 @@ package capture
 import (
 	"errors"
 	"io"
-	"os"
+	"net"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -13,20 +14,21 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/pfasciilogd/pfasciilogd/internal/source"
+	"github.com/pfasciilogd/pfasciilogd/internal/testtool"
 )
 
-func needRoot(t *testing.T) {
-	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("\n\n*** NEEDS ROOT: live bpf(4) tests open /dev/bpf; run as root to run them ***\n")
-	}
-}
-
 func TestOpenMissingInterface(t *testing.T) {
-	needRoot(t)
-	_, err := Open("pflog15", Options{})
+	testtool.NeedRoot(t, "live bpf(4) tests open /dev/bpf")
+	// An interface name that does not exist: the first pflogN free.
+	name := ""
+	for n := 15; n < 1000 && name == ""; n++ {
+		if _, err := net.InterfaceByName("pflog" + strconv.Itoa(n)); err != nil {
+			name = "pflog" + strconv.Itoa(n)
+		}
+	}
+	_, err := Open(name, Options{})
 	if err == nil {
-		t.Skip("pflog15 exists")
+		t.Fatalf("Open(%s) of a missing interface succeeded", name)
 	}
 	if !errors.Is(err, unix.ENXIO) || !strings.Contains(err.Error(), "BIOCSETIF") || !strings.Contains(err.Error(), "does not exist") {
 		t.Fatalf("error %q", err)
@@ -34,7 +36,7 @@ func TestOpenMissingInterface(t *testing.T) {
 }
 
 func TestOpenNotPflog(t *testing.T) {
-	needRoot(t)
+	testtool.NeedRoot(t, "live bpf(4) tests open /dev/bpf")
 	_, err := Open("lo0", Options{})
 	if err == nil || !strings.Contains(err.Error(), "not DLT_PFLOG") {
 		t.Fatalf("Open lo0: %v", err)
@@ -44,10 +46,10 @@ func TestOpenNotPflog(t *testing.T) {
 // TestLiveCloseUnblocks opens pflog0 and checks that Close ends a Next
 // blocked in read(2) within the read timeout.
 func TestLiveCloseUnblocks(t *testing.T) {
-	needRoot(t)
+	testtool.NeedRoot(t, "live bpf(4) tests open /dev/bpf")
 	l, err := Open("pflog0", Options{ReadTimeout: 20 * time.Millisecond})
 	if errors.Is(err, unix.ENXIO) {
-		t.Skip("\n\n*** NEEDS pflog0: kldload pflog ***\n")
+		testtool.Missing(t, "SYSTEM", "pflog0", "kldload pflog; ifconfig pflog0 up", "no pflog0 interface")
 	}
 	if err != nil {
 		t.Fatal(err)
@@ -78,7 +80,7 @@ func TestLiveCloseUnblocks(t *testing.T) {
 			t.Fatalf("Next after Close: %v", err)
 		}
 		t.Logf("Next returned %v after %v", err, time.Since(start))
-	case <-time.After(2 * time.Second):
-		t.Fatal("Next still blocked 2 s after Close")
+	case <-time.After(testtool.HangBound):
+		t.Fatalf("Next still blocked %v after Close", testtool.HangBound)
 	}
 }

@@ -20,9 +20,9 @@ import (
 
 	"github.com/pfasciilogd/pfasciilogd/internal/gen"
 	"github.com/pfasciilogd/pfasciilogd/internal/pflog"
+	"github.com/pfasciilogd/pfasciilogd/internal/testtool"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 // This host's addresses in every scenario.
 const (
@@ -446,7 +446,7 @@ func TestDecisionLinesGolden(t *testing.T) {
 		b.WriteString(d.text() + "\n")
 	}
 	golden := filepath.Join("testdata", "decisions.golden")
-	if *update {
+	if testtool.Update() {
 		writeFile(t, golden, b.String())
 	}
 	if want := readFile(t, golden); b.String() != want {

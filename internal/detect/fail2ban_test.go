@@ -7,7 +7,6 @@ package detect
 import (
 	"bytes"
 	"encoding/binary"
-	"flag"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -23,7 +22,6 @@ import (
 	"github.com/pfasciilogd/pfasciilogd/internal/testtool"
 )
 
-var update = flag.Bool("update", false, "rewrite testdata/fail2ban/*.golden from the daemon's output")
 
 const repoRoot = "../.."
 
@@ -239,7 +237,7 @@ func checkGolden(t *testing.T, name string, cs []f2bCase) {
 		b.WriteString(c.name + "\t" + c.line + "\n")
 	}
 	path := filepath.Join("testdata", "fail2ban", name+".golden")
-	if *update {
+	if testtool.Update() {
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 			t.Fatal(err)
 		}

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/binary"
-	"flag"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,11 +15,10 @@ import (
 
 	"github.com/pfasciilogd/pfasciilogd/internal/gen"
 	"github.com/pfasciilogd/pfasciilogd/internal/pflog"
+	"github.com/pfasciilogd/pfasciilogd/internal/pflog/pflogtest"
 	"github.com/pfasciilogd/pfasciilogd/internal/source"
 	"github.com/pfasciilogd/pfasciilogd/internal/testtool"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/cases.pcap and cases.golden from gen.Cases")
 
 const (
 	casesPcap   = "testdata/cases.pcap"
@@ -89,7 +87,7 @@ func formatPcap(t *testing.T, path string) []string {
 // needs no tool; run with -update to regenerate both files.
 func TestGolden(t *testing.T) {
 	cs := gen.Cases()
-	if *update {
+	if testtool.Update() {
 		writeCases(t, casesPcap, cs)
 		lines := formatPcap(t, casesPcap)
 		var b strings.Builder
@@ -194,16 +192,21 @@ func compareLine(c gen.Case, o, t string) string {
 		rule += "." + string(h.Anchor()) + "." + strconv.FormatUint(uint64(h.SubRuleNr), 10)
 	}
 	rule += "/"
-	want := ts.Format("2006-01-02T15:04:05.000000") + "+00:00 " + rule +
-		strconv.Itoa(int(h.Reason)) + "(" + pflog.ReasonWord(h.Layout, h.Reason) + ")"
+	// The words come from the BSDs' tables (pflogtest), not from the
+	// pflog functions under test.
+	actions, reasons, dirs := pflogtest.FreeBSDActions, pflogtest.FreeBSDReasons, pflogtest.FreeBSDDirections
+	if h.Layout == pflog.LayoutOpenBSD {
+		actions, reasons, dirs = pflogtest.OpenBSDActions, pflogtest.OpenBSDReasons, pflogtest.OpenBSDDirections
+	}
+	want := ts.Format("2006-01-02T15:04:05.000000") + "+00:00 " + rule + pflogtest.Reason(reasons, h.Reason)
 	if h.UID != pflog.NoUID {
 		want += " [uid " + strconv.FormatUint(uint64(h.UID), 10) + "]"
 	}
 	if h.RIdentifier != 0 {
 		want += " [ridentifier " + strconv.FormatUint(uint64(h.RIdentifier), 10) + "]"
 	}
-	where := " " + pflog.DirWord(h.Layout, h.Dir) + " on " + string(h.Interface()) + ": "
-	want += ": " + pflog.ActionWord(h.Layout, h.Action) + where
+	where := " " + pflogtest.Word(dirs, h.Dir) + " on " + string(h.Interface()) + ": "
+	want += ": " + pflogtest.Word(actions, h.Action) + where
 	po, ok := strings.CutPrefix(o, want)
 	if !ok {
 		return "pflog prefix: want " + want
@@ -220,14 +223,31 @@ func compareLine(c gen.Case, o, t string) string {
 	if po == pt {
 		return ""
 	}
-	if strings.HasSuffix(po, "UDP, length "+lastNumber(po)) && !strings.Contains(pt, "UDP, length") {
+	if n := lastNumber(po); strings.HasSuffix(po, "UDP, length "+n) && !strings.Contains(pt, "UDP, length") {
+		// tcpdump decoded the application protocol over UDP (DNS, NTP,
+		// syslog, ...), which we print in the generic form: the addresses
+		// and ports must be the same, and our length the one tcpdump's
+		// application printer states ("(29)", "length 48", "length: 9",
+		// "[length 8 < 12]").
 		a, b := udpRE.FindStringSubmatch(po), udpRE.FindStringSubmatch(pt)
-		if a != nil && b != nil && a[1] == b[1] {
-			return "" // tcpdump decoded the application protocol over UDP
+		if a == nil || b == nil || a[1] != b[1] {
+			return "packet text"
 		}
+		m := appLenRE.FindAllStringSubmatch(b[2], -1)
+		if len(m) == 0 {
+			return "tcpdump's application text states no length to compare"
+		}
+		last := m[len(m)-1]
+		if theirs := last[1] + last[2]; theirs != n {
+			return "UDP length " + n + ", tcpdump's application printer got " + theirs
+		}
+		return ""
 	}
 	return "packet text"
 }
+
+// appLenRE finds the lengths tcpdump's UDP application printers print.
+var appLenRE = regexp.MustCompile(`(?:length:? (\d+)|\((\d+)\))`)
 
 func lastNumber(s string) string {
 	i := strings.LastIndexByte(s, ' ')

@@ -3,6 +3,9 @@ package format
 import (
 	"testing"
 	"time"
+	// The zones below come from Go's own copy of the tz database when the
+	// system has none (a minimal container), so the test always runs.
+	_ "time/tzdata"
 
 	"github.com/pfasciilogd/pfasciilogd/internal/pflog"
 	"github.com/pfasciilogd/pfasciilogd/internal/source"
@@ -47,12 +50,15 @@ func TestPflogPrefix(t *testing.T) {
 }
 
 func TestTimestamper(t *testing.T) {
-	berlin, err := time.LoadLocation("Europe/Berlin")
-	if err != nil {
-		t.Skip("no zoneinfo:", err)
+	var locs [3]*time.Location
+	for i, name := range []string{"Europe/Berlin", "America/New_York", "Asia/Kolkata"} {
+		loc, err := time.LoadLocation(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		locs[i] = loc
 	}
-	ny, _ := time.LoadLocation("America/New_York")
-	kolkata, _ := time.LoadLocation("Asia/Kolkata")
+	berlin, ny, kolkata := locs[0], locs[1], locs[2]
 	for _, tc := range []struct {
 		loc  *time.Location
 		sec  int64

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/pfasciilogd/pfasciilogd/internal/output"
+	"github.com/pfasciilogd/pfasciilogd/internal/testtool"
 )
 
 func TestParseFacility(t *testing.T) {
@@ -40,7 +41,7 @@ func listenUnixgram(t *testing.T, path string) *net.UnixConn {
 func recvDatagram(t *testing.T, c *net.UnixConn) string {
 	t.Helper()
 	buf := make([]byte, 65536)
-	_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	_ = c.SetReadDeadline(time.Now().Add(testtool.HangBound))
 	n, err := c.Read(buf)
 	if err != nil {
 		t.Fatalf("receive: %v", err)

@@ -11,11 +11,12 @@ import (
 	"testing/iotest"
 
 	"github.com/pfasciilogd/pfasciilogd/internal/source"
+	"github.com/pfasciilogd/pfasciilogd/internal/testtool"
 )
 
 // fuzzSeeds are the seed inputs (also checked in under
-// testdata/fuzz/FuzzReader; PCAPFILE_WRITE_CORPUS=1 go test -run
-// TestWriteFuzzCorpus rewrites them).
+// testdata/fuzz/FuzzReader; go test -run TestFuzzCorpus -update rewrites
+// them).
 func fuzzSeeds() map[string][]byte {
 	recs := mkRecs(0, 4, 30)
 	seeds := map[string][]byte{}
@@ -35,18 +36,26 @@ func fuzzSeeds() map[string][]byte {
 	return seeds
 }
 
-func TestWriteFuzzCorpus(t *testing.T) {
-	if os.Getenv("PCAPFILE_WRITE_CORPUS") == "" {
-		t.Skip("set PCAPFILE_WRITE_CORPUS=1 to rewrite testdata/fuzz/FuzzReader")
-	}
+// TestFuzzCorpus checks that the checked-in seeds are what fuzzSeeds
+// builds; with -update it writes them.
+func TestFuzzCorpus(t *testing.T) {
 	dir := filepath.Join("testdata", "fuzz", "FuzzReader")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
+	if testtool.Update() {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
 	}
 	for name, b := range fuzzSeeds() {
 		body := fmt.Sprintf("go test fuzz v1\n[]byte(%q)\n", b)
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
-			t.Fatal(err)
+		path := filepath.Join(dir, name)
+		if testtool.Update() {
+			if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		if got, err := os.ReadFile(path); err != nil || string(got) != body {
+			t.Errorf("%s is not what fuzzSeeds builds (%v); run go test -run TestFuzzCorpus -update", path, err)
 		}
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/pfasciilogd/pfasciilogd/internal/source"
+	"github.com/pfasciilogd/pfasciilogd/internal/testtool"
 )
 
 var (
@@ -492,7 +493,7 @@ func TestReaderClose(t *testing.T) {
 		if err != io.EOF {
 			t.Fatalf("Next after Close: %v", err)
 		}
-	case <-time.After(10 * time.Second):
+	case <-time.After(testtool.HangBound):
 		t.Fatal("Next still blocked after Close")
 	}
 }
@@ -571,7 +572,7 @@ func TestOpenStdin(t *testing.T) {
 		select {
 		case err := <-done:
 			fmt.Println("Next returned", err)
-		case <-time.After(10 * time.Second):
+		case <-time.After(testtool.HangBound):
 			fmt.Println("Next still blocked after Close")
 		}
 		os.Exit(0)

@@ -5,6 +5,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"testing"
+
+	"github.com/pfasciilogd/pfasciilogd/internal/pflog/pflogtest"
 )
 
 // A real record header from FreeBSD 14 (length 69): rule 118, no anchor,
@@ -147,4 +149,39 @@ func FuzzDecode(f *testing.F) {
 		_ = AppendReason(nil, &h)
 		_ = AppendDir(nil, &h)
 	})
+}
+
+// TestWordsAreTheBSDs checks every action, reason and direction value of
+// each layout against the words transcribed from FreeBSD's pf.h and
+// tcpdump and OpenBSD's pfvar.h (package pflogtest names the revisions),
+// as the daemon prints them: "word", "N(word)" or "unkn(N)".
+func TestWordsAreTheBSDs(t *testing.T) {
+	for _, tc := range []struct {
+		layout                 Layout
+		actions, reasons, dirs []string
+	}{
+		{LayoutFreeBSD, pflogtest.FreeBSDActions, pflogtest.FreeBSDReasons, pflogtest.FreeBSDDirections},
+		{LayoutLegacy, pflogtest.FreeBSDActions, pflogtest.FreeBSDReasons, pflogtest.FreeBSDDirections},
+		{LayoutOpenBSD, pflogtest.OpenBSDActions, pflogtest.OpenBSDReasons, pflogtest.OpenBSDDirections},
+	} {
+		for v := 0; v < 256; v++ {
+			h := Header{Layout: tc.layout, Action: uint8(v), Reason: uint8(v), Dir: uint8(v)}
+			if got, want := string(AppendAction(nil, &h)), pflogtest.Word(tc.actions, uint8(v)); got != want {
+				t.Errorf("%v action %d: %q, want %q", tc.layout, v, got, want)
+			}
+			if got, want := string(AppendReason(nil, &h)), pflogtest.Reason(tc.reasons, uint8(v)); got != want {
+				t.Errorf("%v reason %d: %q, want %q", tc.layout, v, got, want)
+			}
+			if got, want := string(AppendDir(nil, &h)), pflogtest.Word(tc.dirs, uint8(v)); got != want {
+				t.Errorf("%v direction %d: %q, want %q", tc.layout, v, got, want)
+			}
+		}
+	}
+	// Where FreeBSD's tcpdump table is right, it prints what we print.
+	for v, word := range pflogtest.FreeBSDTcpdumpReasons {
+		h := Header{Layout: LayoutFreeBSD, Reason: v}
+		if got := string(AppendReason(nil, &h)); v != ReasonNorm && got != word {
+			t.Errorf("reason %d: %q, FreeBSD's tcpdump prints %q", v, got, word)
+		}
+	}
 }

@@ -6,6 +6,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/pfasciilogd/pfasciilogd/internal/testtool"
 )
 
 // device stands in for a bpf descriptor on a pflog interface: it yields
@@ -94,7 +96,7 @@ func TestRetryingCloseStopsWaiting(t *testing.T) {
 		if err != io.EOF {
 			t.Fatalf("Next after Close: %v", err)
 		}
-	case <-time.After(5 * time.Second):
+	case <-time.After(testtool.HangBound):
 		t.Fatal("Close did not end a Next waiting to reopen")
 	}
 }

@@ -73,16 +73,20 @@ func TestSampleStable(t *testing.T) {
 	sum := sha256.Sum256(b.Bytes())
 	golden := filepath.Join("testdata", "sample.sha256")
 	got := []byte(strings.TrimSpace(string(hexs(sum[:]))) + "\n")
-	if os.Getenv("UPDATE_GOLDEN") != "" {
-		os.MkdirAll("testdata", 0o755)
-		os.WriteFile(golden, got, 0o644)
+	if testtool.Update() {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(golden, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 	want, err := os.ReadFile(golden)
 	if err != nil {
-		t.Fatalf("%v (run with UPDATE_GOLDEN=1 to create)", err)
+		t.Fatalf("%v (run go test -run TestSampleStable -update to create)", err)
 	}
 	if !bytes.Equal(got, want) {
-		t.Errorf("sample capture changed: sha256 %s, golden %s (UPDATE_GOLDEN=1 if intended)", got, want)
+		t.Errorf("sample capture changed: sha256 %s, golden %s (go test -run TestSampleStable -update if intended)", got, want)
 	}
 }
 

@@ -51,15 +51,16 @@ func (p *printer) udp(b []byte, length int, iph []byte, ver int, fragmented bool
 	}
 	if udpDecoded(sport, dport) || (len(b) > 12 && b[12] == 2 && (atalkPort(sport) || atalkPort(dport))) {
 		// tcpdump decodes this application protocol; we print the
-		// generic form.
+		// generic form with the length its printer is given: the UDP
+		// length cut to the bytes the IP header carries.
 		p.s("UDP, length ")
-		p.u(uint64(ulen))
+		p.u(uint64(length))
 		return true
 	}
 	if len(b) >= 16 && ((dport == 2049 && rd32(b[12:]) == 0) || (sport == 2049 && rd32(b[12:]) == 1)) {
 		// An NFS call or reply, which tcpdump decodes.
 		p.s("UDP, length ")
-		p.u(uint64(ulen))
+		p.u(uint64(length))
 		return true
 	}
 	if ulen > length && !fragmented {
