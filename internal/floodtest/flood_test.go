@@ -41,7 +41,10 @@ func buildBinary(t *testing.T, dir string) string {
 	return bin
 }
 
-// jailSettings reads maxretry and findtime from the shipped jail.
+// jailSettings reads the maxretry and findtime that the shipped jail's
+// comments give for the per-packet modes (flood control thins out only
+// per-packet lines; the jail's own default, mode scan, reads decision
+// lines, which are never suppressed), and the jail's bantime.
 func jailSettings(t *testing.T) (maxretry int, findtime time.Duration, raw map[string]string) {
 	path := filepath.Join(repoRoot(t), "fail2ban", "jail.d", "pfasciilogd.conf")
 	b, err := os.ReadFile(path)
@@ -49,9 +52,13 @@ func jailSettings(t *testing.T) (maxretry int, findtime time.Duration, raw map[s
 		t.Fatalf("the shipped jail: %v", err)
 	}
 	raw = map[string]string{}
-	re := regexp.MustCompile(`(?m)^(maxretry|findtime|bantime)\s*=\s*(\S+)`)
-	for _, m := range re.FindAllStringSubmatch(string(b), -1) {
-		raw[m[1]] = m[2]
+	for _, m := range regexp.MustCompile(`(?m)^#\s+(maxretry|findtime)\s*=\s*(\S+)$`).FindAllStringSubmatch(string(b), -1) {
+		if raw[m[1]] == "" {
+			raw[m[1]] = m[2]
+		}
+	}
+	if m := regexp.MustCompile(`(?m)^bantime\s*=\s*(\S+)`).FindStringSubmatch(string(b)); m != nil {
+		raw["bantime"] = m[1]
 	}
 	maxretry, err = strconv.Atoi(raw["maxretry"])
 	if err != nil {
@@ -105,7 +112,7 @@ func TestFail2banBansSameWithCap(t *testing.T) {
 	bin := buildBinary(t, dir)
 	maxretry, findtime, jail := jailSettings(t)
 	n, window := maxretry, findtime // the tightest settings the docs allow
-	t.Logf("shipped jail: maxretry %d, findtime %v; running with -max-per-source %d -window %v", maxretry, findtime, n, window)
+	t.Logf("shipped jail, per-packet modes: maxretry %d, findtime %v; running with -max-per-source %d -window %v", maxretry, findtime, n, window)
 
 	// The flood: 16 scanners with about 1,500 packets each, spoofed
 	// random-source SYNs and legitimate clients, 3 s ending now.
@@ -292,8 +299,8 @@ func countMatching(t *testing.T, path, sub string) int {
 }
 
 // startFail2ban starts a fail2ban-server with two jails on log (the
-// shipped filter in normal and aggressive mode, the shipped jail's
-// maxretry, findtime and bantime) and a ban action that records the
+// shipped filter in normal and aggressive mode, the maxretry and findtime
+// the shipped jail's comments give for them, and its bantime) and a ban action that records the
 // addresses in dir/bans.
 func startFail2ban(t *testing.T, dir, log string, jail map[string]string) (*f2btest.Server, []string) {
 	name := strings.TrimPrefix(filepath.Base(dir), "f2b-")
@@ -303,7 +310,7 @@ func startFail2ban(t *testing.T, dir, log string, jail map[string]string) (*f2bt
 	}
 	jails := []string{name + "-normal", name + "-aggressive"}
 	var local strings.Builder
-	for i, filter := range []string{"pfasciilogd", "pfasciilogd[mode=aggressive]"} {
+	for i, filter := range []string{"pfasciilogd[mode=normal]", "pfasciilogd[mode=aggressive]"} {
 		fmt.Fprintf(&local, "[%s]\nenabled = true\nfilter = %s\nlogpath = %s\naction = record\nmaxretry = %s\nfindtime = %s\nbantime = %s\n\n",
 			jails[i], filter, log, jail["maxretry"], jail["findtime"], jail["bantime"])
 	}

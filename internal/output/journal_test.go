@@ -507,16 +507,26 @@ usedns = no
 ignoreip =
 [pf-file]
 enabled = true
-filter = pfasciilogd
+filter = pfasciilogd[mode=normal]
 backend = polling
 logpath = %s
 [pf-journal]
 enabled = true
-filter = pfasciilogd-journal
+filter = pfasciilogd-journal[mode=normal]
 backend = systemd
-`, logfile),
+journalmatch = _UID=%d SYSLOG_IDENTIFIER=pfasciilogd
+[pf-journal-shipped]
+enabled = true
+filter = pfasciilogd-journal[mode=normal]
+backend = systemd
+`, logfile, os.Getuid()),
 	}})
-	srv.WaitJails("pf-file", "pf-journal")
+	// pf-journal selects by the uid that sends (this test, as the
+	// recipe's _UID= does for the daemon's account); pf-journal-shipped
+	// keeps the shipped _SYSTEMD_UNIT=pfasciilogd.service match, which
+	// entries from a process outside that unit never meet, whatever
+	// SYSLOG_IDENTIFIER they set.
+	srv.WaitJails("pf-file", "pf-journal", "pf-journal-shipped")
 
 	// Traffic: two scanners (IPv4 and IPv6) over many ports, a host below
 	// maxretry, passed packets and outbound blocks that must never count.
@@ -588,6 +598,12 @@ backend = systemd
 		if g := got(jail); strings.Join(g, " ") != strings.Join(want, " ") {
 			t.Errorf("%s banned %q, want %q", jail, g, want)
 		}
+	}
+	// Both journal jails poll the same journal; pf-journal has read all
+	// of it by now.
+	if st, err := srv.Status("pf-journal-shipped"); err != nil || st.TotalFailed != 0 || len(got("pf-journal-shipped")) != 0 {
+		t.Errorf("the shipped journalmatch took entries from a process outside pfasciilogd.service: %+v %v, banned %q",
+			st, err, got("pf-journal-shipped"))
 	}
 	t.Logf("file jail banned %q, journal jail banned %q", got("pf-file"), got("pf-journal"))
 }

@@ -30,7 +30,8 @@ func TestShippedTextClaims(t *testing.T) {
 		}
 	}
 	msg := readFile(t, "port/files/pkg-message.in")
-	for _, want := range []string{"BEFORE your pass rules", "ignoreip", "action.d/pfasciilogd-pf.conf", "pflog_logfile="} {
+	for _, want := range []string{"BEFORE your pass rules", "ignoreip", "action.d/pfasciilogd-pf.conf", "pflog_logfile=",
+		`mode "scan"`, "pfasciilogd.local", "pfasciilogd_ignore", "%%EXAMPLESDIR%%/crowdsec/", "forged"} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("pkg-message lacks %q", want)
 		}

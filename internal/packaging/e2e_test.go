@@ -207,7 +207,9 @@ func TestEndToEndFail2ban(t *testing.T) {
 			"filter.d/pfasciilogd.conf":    readFile(t, "fail2ban/filter.d/pfasciilogd.conf"),
 			"action.d/pfasciilogd-pf.conf": readFile(t, "fail2ban/action.d/pfasciilogd-pf.conf"),
 			"jail.d/pfasciilogd.conf":      readFile(t, "fail2ban/jail.d/pfasciilogd.conf"),
-			"jail.d/pfasciilogd.local":     "[pfasciilogd]\nenabled = true\nlogpath = " + pfLog + "\n",
+			// Per-packet counting (mode normal) is what this test
+			// counts: fail2ban's failures are the flows' lines.
+			"jail.d/pfasciilogd.local": "[pfasciilogd]\nenabled = true\nlogpath = " + pfLog + "\n" + perPacketJail("normal"),
 		}})
 	srv.WaitJails(jailName)
 	failures := failA

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pfasciilogd/pfasciilogd/internal/detect"
 	"github.com/pfasciilogd/pfasciilogd/internal/gen"
 	"github.com/pfasciilogd/pfasciilogd/internal/testtool"
 )
@@ -23,7 +24,7 @@ func TestJailConfig(t *testing.T) {
 	j := iniSection(t, readFile(t, "fail2ban/jail.d/pfasciilogd.conf"), jailName)
 	want := map[string]string{
 		"enabled":   "false",
-		"filter":    "pfasciilogd",
+		"filter":    "pfasciilogd[mode=scan]",
 		"logpath":   rcDefault(t, "pfasciilogd_logfile"),
 		"banaction": "pfasciilogd-pf",
 	}
@@ -50,19 +51,58 @@ func TestJailConfig(t *testing.T) {
 	if n := len("f2b-" + jailName); n > pfTableNameSize-1 {
 		t.Errorf("pf table f2b-%s has %d characters; pf allows %d", jailName, n, pfTableNameSize-1)
 	}
-	maxretry := atoi(t, j["maxretry"])
-	findtime := duration(t, j["findtime"])
-	if findtime < 90*time.Second {
-		t.Errorf("findtime %v: lines from a followed pflogd file arrive up to 60 s late; fail2ban drops lines older than findtime", findtime)
+	// Scan mode: every decision line is the daemon's verdict (one ban),
+	// and the ban lasts as long as the daemon holds a decided source, so
+	// a source still scanning after its ban is decided against again and
+	// bantime.increment doubles the ban.
+	if n := atoi(t, j["maxretry"]); n != 1 {
+		t.Errorf("maxretry %d: in mode scan each decision line is one ban; want 1", n)
 	}
-	// A legitimate client retrying one blocked port sends about 7 SYNs in
-	// two minutes; a scanner sends dozens a second.
-	if maxretry < 10 || maxretry > 50 {
-		t.Errorf("maxretry %d: outside 10..50", maxretry)
+	bantime := duration(t, j["bantime"])
+	if bantime != detect.DefaultHold {
+		t.Errorf("bantime %v: want the detector's re-decision hold %v (-detect-hold)", bantime, detect.DefaultHold)
 	}
-	if duration(t, j["bantime"]) < time.Hour/2 {
-		t.Errorf("bantime %s: too short to matter", j["bantime"])
+	if findtime := duration(t, j["findtime"]); findtime < bantime {
+		t.Errorf("findtime %v: bantime.increment forgets a repeat offender after findtime; keep it at least bantime %v", findtime, bantime)
 	}
+	for k, v := range map[string]string{"bantime.increment": "true", "bantime.factor": "2", "bantime.maxtime": "4w"} {
+		if j[k] != v {
+			t.Errorf("jail %s = %q, want %q", k, j[k], v)
+		}
+	}
+	// The per-packet modes' recipe in the comments: a legitimate client
+	// retrying one blocked port sends about 7 SYNs in two minutes, a
+	// scanner dozens a second; lines of a followed pflogd file arrive up
+	// to 60 s late and fail2ban drops lines older than findtime.
+	if normalMaxretry < 10 || normalMaxretry > 50 || normalFindtime < 90*time.Second {
+		t.Errorf("mode normal recipe maxretry %d findtime %v: want 10..50 and at least 90s", normalMaxretry, normalFindtime)
+	}
+	conf := readFile(t, "fail2ban/jail.d/pfasciilogd.conf")
+	for _, want := range []string{
+		"filter   = pfasciilogd[mode=normal]",
+		fmt.Sprintf("maxretry = %d", normalMaxretry),
+		"findtime = " + strings.TrimSuffix(normalFindtime.String(), "0s"),
+	} {
+		if !regexp.MustCompile(`(?m)^#\s+` + regexp.QuoteMeta(want) + `$`).MatchString(conf) {
+			t.Errorf("jail comments lack %q", want)
+		}
+	}
+	if !strings.Contains(conf, "pfasciilogd_detect_hold") {
+		t.Error("jail comments do not say that pfasciilogd_detect_hold follows bantime")
+	}
+}
+
+// The settings the jail's comments give for modes normal and aggressive;
+// the tests of per-packet counting use them.
+const (
+	normalMaxretry = 20
+	normalFindtime = 2 * time.Minute
+)
+
+// perPacketJail is the jail.d .local override that switches the shipped
+// jail to per-packet counting with the settings its comments give.
+func perPacketJail(mode string) string {
+	return fmt.Sprintf("filter = pfasciilogd[mode=%s]\nmaxretry = %d\nfindtime = %s\n", mode, normalMaxretry, normalFindtime)
 }
 
 func atoi(t testing.TB, s string) int {

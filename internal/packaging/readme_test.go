@@ -19,14 +19,47 @@ func TestReadmeIsOnePage(t *testing.T) {
 		"fail2ban-client status pfasciilogd", "pfctl -a f2b/pfasciilogd -t f2b-pfasciilogd -T show",
 		"go run ./cmd/pflog-gen -mix sample | go run ./cmd/pfasciilogd -r -", "make demo", "make test",
 		"blocklistd", "man 8 pfasciilogd",
+		"pfasciilogd: scan from", "filter.d/pfasciilogd.conf[mode=scan]", // issue 12: the daemon decides
+		"action.d/pfasciilogd-pf.conf", "antispoof", "forged", "port/examples/crowdsec/README",
 	} {
 		if !strings.Contains(readme, s) {
 			t.Errorf("README.md lacks %q", s)
 		}
 	}
-	for _, s := range []string{"exactly what", "one deliberate difference", "$app-name", "protocol = all"} {
+	for _, s := range []string{"exactly what", "one deliberate difference", "$app-name", "protocol = all", "on the path"} {
 		if strings.Contains(readme, s) {
 			t.Errorf("README.md still says %q", s)
 		}
+	}
+}
+
+// TestManPageSections: the manual is the reference for what the daemon
+// decides and how its lines reach fail2ban and CrowdSec (issues 10, 12,
+// 14), and says plainly that decisions from packets can be forged.
+func TestManPageSections(t *testing.T) {
+	man := readFile(t, "cmd/pfasciilogd/pfasciilogd.8")
+	for _, s := range []string{".Sh DETECTION", ".Sh FLOOD CONTROL", ".Sh FAIL2BAN", ".Sh CROWDSEC",
+		".Ss Privilege separation", ".Ss Spoofing"} {
+		if !strings.Contains(man, "\n"+s+"\n") {
+			t.Errorf("pfasciilogd.8 lacks %s", s)
+		}
+	}
+	// Flags the detection and the line budget add, documented even
+	// before -h lists them (TestManPageDocumentsFlags checks -h's).
+	for _, f := range []string{"nodetect", "detect-fast", "detect-slow", "detect-weights", "detect-prefix6",
+		"detect-name-prefix", "detect-hold", "detect-limit", "detect-table", "detect-probation", "own",
+		"ignore", "nolearn-own", "line-budget"} {
+		if !strings.Contains(man, "\n.It Fl "+f+"\n") && !strings.Contains(man, "\n.It Fl "+f+" ") {
+			t.Errorf("pfasciilogd.8 has no .It Fl %s", f)
+		}
+	}
+	for _, s := range []string{"filter = pfasciilogd[mode=scan]", "pfasciilogd_detect_hold", "antispoof",
+		"_SYSTEMD_UNIT=pfasciilogd.service", "pfasciilogd-pf.conf", "/var/log/pflogd/pflog"} {
+		if !strings.Contains(man, s) {
+			t.Errorf("pfasciilogd.8 lacks %q", s)
+		}
+	}
+	if strings.Contains(man, "/var/log/host/") {
+		t.Error("pfasciilogd.8 still exports the host's /var/log into a jail")
 	}
 }
