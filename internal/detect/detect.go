@@ -91,8 +91,8 @@
 //
 // Spoofing: everything here is decided from packets without a handshake
 // and so can be forged by anyone who can send packets with a false source
-// (and, for TCP SYN, by anyone on the path). The per-minute cap bounds the
-// damage; Own and Ignore protect what must never be banned.
+// address, SYNs included. The per-minute cap bounds the damage; Own and
+// Ignore protect what must never be banned.
 //
 // A Detector is not safe for concurrent use; the pipeline keeps one.
 package detect
