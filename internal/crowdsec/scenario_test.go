@@ -23,7 +23,6 @@ import (
 	"github.com/pfasciilogd/pfasciilogd/internal/testtool"
 )
 
-
 // This host's addresses in every scenario.
 const (
 	us4 = "192.0.2.1"

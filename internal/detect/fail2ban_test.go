@@ -22,7 +22,6 @@ import (
 	"github.com/pfasciilogd/pfasciilogd/internal/testtool"
 )
 
-
 const repoRoot = "../.."
 
 var modes = []string{"normal", "aggressive", "scan"}
