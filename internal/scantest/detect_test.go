@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/pfasciilogd/pfasciilogd/internal/detect"
+	"github.com/pfasciilogd/pfasciilogd/internal/gen"
 	"github.com/pfasciilogd/pfasciilogd/internal/packet"
 	"github.com/pfasciilogd/pfasciilogd/internal/pflog"
 )
@@ -24,6 +25,14 @@ type decided struct {
 // runDetector plays s through Classify and Observe as the pipeline does,
 // with Tick once a second of capture time.
 func runDetector(t *testing.T, s *Scenario) []decided {
+	t.Helper()
+	return runDetectorFlood(t, s, 0, 0)
+}
+
+// runDetectorFlood is runDetector with the spoofed flood of the flood
+// test (rate records/s for d) merged in by time; decided.event indexes
+// s.Events.
+func runDetectorFlood(t *testing.T, s *Scenario, rate int, dur time.Duration) []decided {
 	t.Helper()
 	d, err := detect.New(detect.DefaultConfig())
 	if err != nil {
@@ -48,11 +57,28 @@ func runDetector(t *testing.T, s *Scenario) []decided {
 		out = append(out, decided{event: i, source: m[1], protos: m[3], window: m[4], message: msg, ports: o.Ports})
 	}
 	nextTick := start.UnixNano() + 1e9
-	for i := range s.Events {
-		r := s.Record(i, start)
+	floodN := uint64(float64(rate) * dur.Seconds())
+	var spoof []byte
+	var fr gen.Record
+	for i, f := 0, uint64(0); i < len(s.Events) || f < floodN; {
+		var r *gen.Record
+		if f < floodN && (i == len(s.Events) || time.Duration(f*uint64(time.Second)/uint64(rate)) < s.Events[i].At) {
+			at := start.UnixNano() + int64(f*uint64(time.Second)/uint64(rate))
+			spoof = Spoofed(spoof, f, at)
+			fr = gen.Record{Sec: at / 1e9, Nsec: at % 1e9, Hdr: floodHdr, Packet: spoof}
+			r = &fr
+			f++
+		} else {
+			r = s.Record(i, start)
+			i++
+		}
 		at := r.Sec*1e9 + r.Nsec
+		ev := i - 1
+		if r == &fr {
+			ev = -1
+		}
 		for ; nextTick <= at; nextTick += 1e9 {
-			d.Tick(nextTick, func(o *detect.Decision) { take(i, o) })
+			d.Tick(nextTick, func(o *detect.Decision) { take(ev, o) })
 		}
 		ipb := r.Packet
 		if r.Snap > 0 {
@@ -62,7 +88,7 @@ func runDetector(t *testing.T, s *Scenario) []decided {
 		}
 		packet.Decode(ipb, len(r.Packet), &sum)
 		detect.Classify(&p, at, &r.Hdr, &sum, ipb)
-		take(i, d.Observe(&p))
+		take(ev, d.Observe(&p))
 	}
 	return out
 }
@@ -147,5 +173,56 @@ func checkLabels(t *testing.T, s *Scenario) {
 		if strings.TrimSpace(src.Name) == "" {
 			t.Error("labels: a source without a name")
 		}
+	}
+}
+
+// TestFloodDetect: the flood test's scanners inside its 20,000 records/s
+// flood of one-packet spoofed sources for 2 minutes, through the
+// detector directly: every scanner is decided, at the oracle's crossing
+// or (a slow scanner whose first port the flood overwrote in the one-port
+// table) at most one new port later, and nothing else is decided.
+func TestFloodDetect(t *testing.T) {
+	const rate, dur = 20000, 2 * time.Minute
+	s := FloodScanners(dur)
+	checkLabels(t, s)
+	got := runDetectorFlood(t, s, rate, dur)
+	decidedBy := map[int]decided{}
+	for _, d := range got {
+		if d.event < 0 {
+			t.Errorf("decision at a spoofed record: %s", d.message)
+			continue
+		}
+		src := s.Events[d.event].Src
+		if _, dup := decidedBy[src]; dup {
+			t.Errorf("%s decided twice: %s", s.Sources[src].Name, d.message)
+		}
+		decidedBy[src] = d
+	}
+	for i, src := range s.Sources {
+		d, ok := decidedBy[i]
+		if src.Label == Innocent {
+			if ok {
+				t.Errorf("innocent %s decided: %s", src.Name, d.message)
+			}
+			continue
+		}
+		if !ok {
+			t.Errorf("scanner %s not decided", src.Name)
+			continue
+		}
+		if d.source != src.Ban {
+			t.Errorf("%s: decision names %s, want %s", src.Name, d.source, src.Ban)
+		}
+		c := s.Crossing(i)
+		late := map[string]bool{}
+		for j := c + 1; j <= d.event; j++ {
+			if e := s.Events[j]; e.Src == i && e.Probe && e.Key != s.Events[c].Key {
+				late[e.Key] = true
+			}
+		}
+		if d.event < c || len(late) > 1 {
+			t.Errorf("%s: decided at record %d (%v), the oracle's crossing is %d (%v)", src.Name, d.event, s.Events[d.event].At, c, s.Events[c].At)
+		}
+		t.Logf("%-24s crossing %v, decided %v: %s", src.Name, s.Events[c].At, s.Events[d.event].At, d.message)
 	}
 }

@@ -529,3 +529,79 @@ func itoa(v int) string {
 	}
 	return string(b[i:])
 }
+
+// FloodScanners is the labelled part of the flood test, for a flood of
+// length d: a fast scanner of another kind every 10 s (TCP, UDP, ICMP echo
+// sweep, an IPv6 /64 rotating its addresses, SCTP), each of whose bans is
+// one sample of fail2ban's lag; a slow TCP scanner (one privileged port
+// per 10-15 s, deciding after about 110 s, when the flood has overwritten
+// the detector's one-port table several times); a NAT'd office retrying
+// two blocked ports, never banned.
+func FloodScanners(d time.Duration) *Scenario {
+	b := &builder{}
+	if d >= 115*time.Second {
+		s := b.source(Source{Name: "slow-tcp", Label: Scanner, Ban: "203.0.113.10", Window: "slow"})
+		at := time.Second
+		for i := 0; i < 10; i++ {
+			b.syn(s, at, netip.MustParseAddr("203.0.113.10"), Host4, 40000+uint16(i), privPorts[i])
+			at += time.Duration(10+(i*7)%6) * time.Second
+		}
+	}
+	for k, at := 0, 5*time.Second; at+5*time.Second < d; k, at = k+1, at+10*time.Second {
+		a4 := netip.AddrFrom4([4]byte{203, 0, 113, byte(100 + k)})
+		switch k % 5 {
+		case 0:
+			s := b.source(Source{Name: "fast-tcp-" + itoa(k), Label: Scanner, Ban: a4.String(), Window: "fast"})
+			for i := 0; i < 30; i++ {
+				b.syn(s, at+time.Duration(i)*10*time.Millisecond, a4, Host4, 41000, uint16(1+i))
+			}
+		case 1:
+			s := b.source(Source{Name: "fast-udp-" + itoa(k), Label: Scanner, Ban: a4.String(), Window: "fast"})
+			for i := 0; i < 12; i++ {
+				b.udp(s, at+time.Duration(i)*20*time.Millisecond, a4, Host4, 41000, udpPorts[i])
+			}
+		case 2:
+			s := b.source(Source{Name: "icmp-echo-sweep-" + itoa(k), Label: Scanner, Ban: a4.String(), Window: "fast"})
+			for i := 0; i < 30; i++ {
+				b.echo(s, at+time.Duration(i)*30*time.Millisecond, a4, netip.AddrFrom4([4]byte{198, 51, 100, byte(10 + i)}), 8)
+			}
+		case 3:
+			pfx := "2001:db8:bad:" + itoa(0x100+k) + "::"
+			s := b.source(Source{Name: "ipv6-rotating-64-" + itoa(k), Label: Scanner, Ban: pfx + "/64", Window: "fast"})
+			for i := 0; i < 12; i++ {
+				b.syn(s, at+time.Duration(i)*50*time.Millisecond, addr6(pfx, uint16(0x200+i*13)), Host6, 41000, privPorts[i])
+			}
+		case 4:
+			s := b.source(Source{Name: "sctp-init-" + itoa(k), Label: Scanner, Ban: a4.String(), Window: "fast"})
+			for i := 0; i < 12; i++ {
+				b.sctpInit(s, at+time.Duration(i)*20*time.Millisecond, a4, Host4, 41000, uint16(100+i))
+			}
+		}
+	}
+	n := b.source(Source{Name: "nat-office-two-blocked-ports", Label: Innocent, Never: []string{"192.0.2.77"}})
+	for i, at := 0, 500*time.Millisecond; at < d; i, at = i+1, at+300*time.Millisecond {
+		b.syn(n, at, netip.MustParseAddr("192.0.2.77"), Host4, uint16(20000+i*13), []uint16{143, 993}[i%2])
+	}
+	return b.done()
+}
+
+// Spoofed returns the i-th record of a flood of one-packet spoofed
+// sources at time t (ns): a blocked inbound SYN from a pseudo-random IPv4
+// address outside the scenarios' ranges to a pseudo-random port. buf is
+// reused.
+func Spoofed(buf []byte, i uint64, t int64) []byte {
+	x := (i + 1) * 0x9e3779b97f4a7c15
+	x ^= x >> 29
+	x *= 0xbf58476d1ce4e5b9
+	x ^= x >> 32
+	src := [4]byte{byte(11 + (x>>24)%88), byte(x >> 16), byte(x >> 8), byte(x)}
+	if buf == nil {
+		buf = tcpPacket(netip.AddrFrom4(src), Host4, 40000, 1, 0x02)
+	}
+	copy(buf[12:16], src[:])
+	binary.BigEndian.PutUint16(buf[22:], uint16(x>>40)|1)
+	binary.BigEndian.PutUint16(buf[20:], uint16(x>>48)|1024)
+	buf[10], buf[11] = 0, 0
+	binary.BigEndian.PutUint16(buf[10:], checksum(buf[:20]))
+	return buf
+}
