@@ -332,6 +332,36 @@ func Recorded(path, jail string) (ips []string, lines int) {
 	return ips, lines
 }
 
+// RecordTimedAction is RecordAction with the ban's wall-clock time:
+// every ban appends "<name> <ip> SECONDS.NANOSECONDS" (GNU date) to path,
+// for tests that measure time to ban.
+func RecordTimedAction(path string) string {
+	return "[Definition]\nactionstart =\nactionstop =\nactioncheck =\nactionban = echo \"<name> <ip> $(date +%%s.%%N)\" >> " + path + "\nactionunban =\n"
+}
+
+// RecordedTimes returns the addresses RecordTimedAction wrote for jail,
+// each with the time of its first ban.
+func RecordedTimes(path, jail string) map[string]time.Time {
+	b, _ := os.ReadFile(path)
+	bans := map[string]time.Time{}
+	for _, l := range strings.Split(string(b), "\n") {
+		f := strings.Fields(l)
+		if len(f) != 3 || f[0] != jail {
+			continue
+		}
+		sec, frac, _ := strings.Cut(f[2], ".")
+		s, err1 := strconv.ParseInt(sec, 10, 64)
+		ns, err2 := strconv.ParseInt((frac + "000000000")[:9], 10, 64)
+		if err1 != nil || err2 != nil {
+			continue
+		}
+		if _, ok := bans[f[1]]; !ok {
+			bans[f[1]] = time.Unix(s, ns)
+		}
+	}
+	return bans
+}
+
 func tail(s string, n int) string {
 	l := strings.Split(strings.TrimRight(s, "\n"), "\n")
 	if len(l) > n {
