@@ -24,8 +24,10 @@ DESTDIR =
 VERSION =
 FALLBACK_VERSION = 0.1.0-dev
 BIN = bin
-# Extra go test flags for make test, e.g. TESTFLAGS=-race or -short.
-TESTFLAGS =
+# go test flags for make test, e.g. TESTFLAGS="-timeout 30m -race". The
+# real-peer tests (scantest plays 2 minutes of flood at its own pace) take
+# longer than go test's default 10 minutes on a loaded 2-core machine.
+TESTFLAGS = -timeout 30m
 # The packages make test runs, e.g. TESTPKGS=./internal/format.
 TESTPKGS = ./...
 

@@ -23,6 +23,7 @@ import (
 	"github.com/pfasciilogd/pfasciilogd/internal/f2btest"
 	"github.com/pfasciilogd/pfasciilogd/internal/gen"
 	"github.com/pfasciilogd/pfasciilogd/internal/pflog"
+	"github.com/pfasciilogd/pfasciilogd/internal/testtool"
 )
 
 // BanWithin is the claim: every scanner banned within this long of the
@@ -32,39 +33,10 @@ const BanWithin = 5 * time.Second
 // DefaultLineBudget is the daemon's default -line-budget (lines/s).
 const DefaultLineBudget = 2000
 
-var (
-	buildOnce sync.Once
-	buildPath string
-	buildErr  error
-)
+// daemonBinary is the daemon built from this tree, once per test binary.
+func daemonBinary(t *testing.T) string { return testtool.BuildDaemon(t) }
 
-// daemonBinary builds cmd/pfasciilogd once ($PFASCIILOGD_BIN names a
-// built one instead). Same contract as testtool.BuildDaemon on branch
-// e-tests; switch to it when that is merged.
-func daemonBinary(t *testing.T) string {
-	if p := os.Getenv("PFASCIILOGD_BIN"); p != "" {
-		return p
-	}
-	buildOnce.Do(func() {
-		_, file, _, _ := runtime.Caller(0)
-		dir, err := os.MkdirTemp("", "pfasciilogd-scantest-")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		buildPath = filepath.Join(dir, "pfasciilogd")
-		cmd := exec.Command("go", "build", "-o", buildPath, "./cmd/pfasciilogd")
-		cmd.Dir = filepath.Join(filepath.Dir(file), "..", "..")
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			buildErr = fmt.Errorf("go build ./cmd/pfasciilogd: %v\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return buildPath
-}
+func TestMain(m *testing.M) { testtool.Main(m) }
 
 // report prints a measured figure: in the test log and, greppable, on
 // standard output ("SCANTEST ...").
