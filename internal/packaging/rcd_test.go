@@ -433,7 +433,7 @@ func TestRCScriptSignals(t *testing.T) {
 // line the rc.d script assembles (files mode, so no bpf is needed) and
 // checks that it starts, writes the log and stops on SIGTERM with status 0.
 func TestRCFlagsAcceptedByDaemon(t *testing.T) {
-	pfa := daemon(t)
+	pfa := testtool.BuildDaemon(t)
 	work := t.TempDir()
 	capture := captureFile(t, "pflog", 0, []*gen.Record{lineCases[0].p.record(t, time.Now().Unix(), 0)})
 	logPath := filepath.Join(work, "pf.log")

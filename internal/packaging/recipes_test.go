@@ -39,7 +39,7 @@ func manualBlock(t *testing.T, marker string) string {
 func TestRsyslogRecipe(t *testing.T) {
 	rsyslogd := testtool.Need(t, "rsyslogd", "rsyslog")
 	regex := testtool.Need(t, "fail2ban-regex", "fail2ban")
-	pfa := daemon(t)
+	pfa := testtool.BuildDaemon(t)
 	dir := t.TempDir()
 
 	recipe := manualBlock(t, `module(load="imtcp")`)
