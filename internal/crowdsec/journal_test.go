@@ -31,20 +31,6 @@ func journaldPath() string {
 	return ""
 }
 
-// need skips loudly (fails under CI=true) when ok is false, as testtool
-// does for a missing program.
-func need(t *testing.T, ok bool, msg string) {
-	t.Helper()
-	if ok {
-		return
-	}
-	msg = "NEEDS TOOL: " + msg + "; this real-tool test did NOT run"
-	if os.Getenv("CI") != "" {
-		t.Fatal(msg)
-	}
-	t.Skip("\n\n*** " + msg + " ***\n")
-}
-
 // TestCrowdSecJournal: the decisions as pfasciilogd -journal sends them
 // (contract 1: MESSAGE the line after its time stamp, PF_EVENT=scan and
 // the PF_ fields), next to per-packet entries, read by the real crowdsec
@@ -56,7 +42,7 @@ func TestCrowdSecJournal(t *testing.T) {
 		needCrowdSec(t)
 		testtool.Need(t, "journalctl", "systemd")
 		testtool.Need(t, "unshare", "util-linux")
-		need(t, journaldPath() != "", "systemd-journald is not installed (apt-get install systemd)")
+		testtool.NeedFile(t, "systemd-journald", "systemd", "/lib/systemd/systemd-journald", "/usr/lib/systemd/systemd-journald")
 		testtool.NeedRoot(t, "systemd-journald in a private mount namespace")
 		cmd := exec.Command("unshare", "--mount", "--propagation", "private",
 			os.Args[0], "-test.run=^TestCrowdSecJournal$", "-test.v", "-test.count=1")
