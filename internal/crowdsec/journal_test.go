@@ -2,6 +2,7 @@ package crowdsec
 
 import (
 	"bytes"
+	"fmt"
 	"net"
 	"os"
 	"os/exec"
@@ -140,22 +141,17 @@ func startJournald(t *testing.T) {
 	}
 }
 
-// waitJournal waits until journalctl shows n entries of pfasciilogd.
+// waitJournal waits until journalctl shows n entries of pfasciilogd,
+// following the entry count: it fails only when journald stops adding.
 func waitJournal(t *testing.T, n int) {
 	t.Helper()
-	deadline := time.Now().Add(lapiStartBound)
-	for {
+	got := 0
+	testtool.WaitProgress(t, fmt.Sprintf("journalctl to show the %d entries sent", n), func() bool {
 		out, err := exec.Command("journalctl", "-q", "--no-pager", "-o", "cat", "SYSLOG_IDENTIFIER=pfasciilogd").Output()
 		if err != nil {
 			t.Fatalf("journalctl: %v", err)
 		}
-		got := bytes.Count(out, []byte("\n"))
-		if got >= n {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("journalctl shows %d of the %d entries sent", got, n)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		got = bytes.Count(out, []byte("\n"))
+		return got >= n
+	}, func() int64 { return int64(got) })
 }
