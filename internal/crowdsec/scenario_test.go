@@ -2,7 +2,6 @@ package crowdsec
 
 import (
 	"bytes"
-	"flag"
 	"fmt"
 	"net"
 	"os"
@@ -11,7 +10,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -368,55 +366,17 @@ func (p probe) packet(t *testing.T, v6 bool) []byte {
 	return append([]byte(nil), buf.Bytes()...)
 }
 
-var (
-	buildOnce sync.Once
-	buildDir  string
-	buildPath string
-	buildOut  []byte
-	buildErr  error
-)
-
-// daemonBinary builds cmd/pfasciilogd once per test binary and returns
-// its path. PFASCIILOGD_BIN names an already built binary instead.
-func daemonBinary(t *testing.T) string {
-	t.Helper()
-	if p := os.Getenv("PFASCIILOGD_BIN"); p != "" {
-		return p
-	}
-	buildOnce.Do(func() {
-		if buildDir, buildErr = os.MkdirTemp("", "pfasciilogd-crowdsec-"); buildErr != nil {
-			return
-		}
-		buildPath = filepath.Join(buildDir, "pfasciilogd")
-		cmd := exec.Command("go", "build", "-o", buildPath, "./cmd/pfasciilogd")
-		cmd.Dir = root
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		buildOut, buildErr = cmd.CombinedOutput()
-	})
-	if buildErr != nil {
-		t.Fatalf("go build ./cmd/pfasciilogd: %v\n%s", buildErr, buildOut)
-	}
-	return buildPath
-}
-
 // runDaemon runs the daemon to completion (it reads a capture with -r).
 func runDaemon(t *testing.T, args ...string) {
 	t.Helper()
-	cmd := exec.Command(daemonBinary(t), args...)
+	cmd := exec.Command(testtool.BuildDaemon(t), args...)
 	cmd.Env = append(os.Environ(), "TZ=UTC")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("pfasciilogd %s: %v\n%s", strings.Join(args, " "), err, out)
 	}
 }
 
-func TestMain(m *testing.M) {
-	flag.Parse()
-	code := m.Run()
-	if buildDir != "" {
-		os.RemoveAll(buildDir)
-	}
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testtool.Main(m) }
 
 // goldenEpoch is the fixed start of the scenario in the golden file.
 var goldenEpoch = time.Date(2026, 11, 21, 0, 46, 0, 0, time.UTC)

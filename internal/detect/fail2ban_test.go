@@ -12,7 +12,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -157,36 +156,7 @@ func decisionCases() []f2bCase {
 	}
 }
 
-var (
-	buildOnce sync.Once
-	buildPath string
-	buildErr  error
-	buildOut  []byte
-)
-
-// daemonBinary builds cmd/pfasciilogd once (PFASCIILOGD_BIN names a
-// built one instead).
-func daemonBinary(t *testing.T) string {
-	if p := os.Getenv("PFASCIILOGD_BIN"); p != "" {
-		return p
-	}
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "pfasciilogd-detect-")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		buildPath = filepath.Join(dir, "pfasciilogd")
-		cmd := exec.Command("go", "build", "-o", buildPath, "./cmd/pfasciilogd")
-		cmd.Dir = repoRoot
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		buildOut, buildErr = cmd.CombinedOutput()
-	})
-	if buildErr != nil {
-		t.Fatalf("go build ./cmd/pfasciilogd: %v\n%s", buildErr, buildOut)
-	}
-	return buildPath
-}
+func TestMain(m *testing.M) { testtool.Main(m) }
 
 // printPackets writes the packet cases as a capture, runs the daemon on
 // it and returns one line per case.
@@ -214,7 +184,7 @@ func printPackets(t *testing.T, cs []f2bCase) []string {
 	if err := gen.WriteFile(capture, 0, recs...); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(daemonBinary(t), "-r", capture, "-o", "-")
+	cmd := exec.Command(testtool.BuildDaemon(t), "-r", capture, "-o", "-")
 	cmd.Env = append(os.Environ(), "TZ=UTC")
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr

@@ -21,6 +21,7 @@ import (
 	"github.com/pfasciilogd/pfasciilogd/internal/gen"
 	"github.com/pfasciilogd/pfasciilogd/internal/pflog"
 	"github.com/pfasciilogd/pfasciilogd/internal/synth"
+	"github.com/pfasciilogd/pfasciilogd/internal/testtool"
 )
 
 // repoRoot is the top of the source tree (this package is internal/floodtest).
@@ -29,17 +30,7 @@ func repoRoot(t *testing.T) string {
 	return filepath.Join(filepath.Dir(file), "..", "..")
 }
 
-// buildBinary builds the real pfasciilogd.
-func buildBinary(t *testing.T, dir string) string {
-	bin := filepath.Join(dir, "pfasciilogd")
-	cmd := exec.Command("go", "build", "-o", bin, "./cmd/pfasciilogd")
-	cmd.Dir = repoRoot(t)
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build ./cmd/pfasciilogd: %v\n%s", err, out)
-	}
-	return bin
-}
+func TestMain(m *testing.M) { testtool.Main(m) }
 
 // jailSettings reads the maxretry and findtime that the shipped jail's
 // comments give for the per-packet modes (flood control thins out only
@@ -109,7 +100,7 @@ func tcp4(src [4]byte, dport uint16, syn bool) []byte {
 func TestFail2banBansSameWithCap(t *testing.T) {
 	f2btest.Need(t)
 	dir := t.TempDir()
-	bin := buildBinary(t, dir)
+	bin := testtool.BuildDaemon(t)
 	maxretry, findtime, jail := jailSettings(t)
 	n, window := maxretry, findtime // the tightest settings the docs allow
 	t.Logf("shipped jail, per-packet modes: maxretry %d, findtime %v; running with -max-per-source %d -window %v", maxretry, findtime, n, window)

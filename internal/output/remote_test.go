@@ -279,12 +279,6 @@ func (c *collector) received() []string {
 	return append([]string(nil), c.msgs...)
 }
 
-// waitFor is testtool.WaitFor, under the name the package's tests use.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	testtool.WaitFor(t, what, cond)
-}
-
 func TestRemoteTCPRestart(t *testing.T) {
 	col := startCollector(t, "127.0.0.1:0")
 	addr := col.ln.Addr().String()
@@ -308,7 +302,7 @@ func TestRemoteTCPRestart(t *testing.T) {
 	for i := range 100 {
 		write(fmt.Sprintf("before %d", i))
 	}
-	waitFor(t, "100 messages", func() bool { return len(col.received()) == 100 })
+	testtool.WaitFor(t, "100 messages", func() bool { return len(col.received()) == 100 })
 	for i, m := range col.received() {
 		checkMsg(t, m, fmt.Sprintf("before %d", i))
 	}
@@ -322,12 +316,12 @@ func TestRemoteTCPRestart(t *testing.T) {
 		written++
 		time.Sleep(2 * time.Millisecond)
 	}
-	waitFor(t, "drops during the outage", func() bool { return r.Stats().Dropped > 0 })
+	testtool.WaitFor(t, "drops during the outage", func() bool { return r.Stats().Dropped > 0 })
 
 	// It comes back on the same port: the sink reconnects with backoff.
 	col = startCollector(t, addr)
 	defer col.stop()
-	waitFor(t, "the reconnect", func() bool {
+	testtool.WaitFor(t, "the reconnect", func() bool {
 		write("probe")
 		written++
 		time.Sleep(10 * time.Millisecond)
@@ -337,7 +331,7 @@ func TestRemoteTCPRestart(t *testing.T) {
 		write(fmt.Sprintf("after %d", i))
 		written++
 	}
-	waitFor(t, "the lines after the restart", func() bool {
+	testtool.WaitFor(t, "the lines after the restart", func() bool {
 		got := col.received()
 		return len(got) > 0 && strings.HasSuffix(got[len(got)-1], " after 99")
 	})

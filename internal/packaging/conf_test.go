@@ -172,7 +172,7 @@ func TestManPageLint(t *testing.T) {
 func TestManPageDocumentsFlags(t *testing.T) {
 	man := readFile(t, "cmd/pfasciilogd/pfasciilogd.8")
 	// Every flag the daemon's own usage message lists, and -h.
-	usage, _ := exec.Command(daemon(t), "-h").CombinedOutput()
+	usage, _ := exec.Command(testtool.BuildDaemon(t), "-h").CombinedOutput()
 	flags := []string{"h"}
 	for _, m := range regexp.MustCompile(`(?m)^  -([A-Za-z0-9-]+)`).FindAllStringSubmatch(string(usage), -1) {
 		flags = append(flags, m[1])

@@ -17,6 +17,7 @@ import (
 	"github.com/pfasciilogd/pfasciilogd/internal/f2btest"
 	"github.com/pfasciilogd/pfasciilogd/internal/gen"
 	"github.com/pfasciilogd/pfasciilogd/internal/pftest"
+	"github.com/pfasciilogd/pfasciilogd/internal/testtool"
 )
 
 // flow is one source of packets in the end-to-end scenario.
@@ -148,7 +149,7 @@ func appendRecords(t *testing.T, path string, recs []*gen.Record) {
 // file; the rules fail2ban loaded block every protocol of a banned
 // address in the example pf.conf.
 func TestEndToEndFail2ban(t *testing.T) {
-	pfa := daemon(t)
+	pfa := testtool.BuildDaemon(t)
 	f2btest.Need(t)
 
 	dir := t.TempDir()

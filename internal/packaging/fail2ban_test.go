@@ -191,7 +191,7 @@ func tcpdumpLines(t *testing.T, capture string) []string {
 
 // daemonLines: the real pfasciilogd's text for the capture.
 func daemonLines(t *testing.T, capture string) []string {
-	out, err := exec.Command(daemon(t), "-r", capture, "-o", "-").Output()
+	out, err := exec.Command(testtool.BuildDaemon(t), "-r", capture, "-o", "-").Output()
 	if err != nil {
 		t.Fatalf("pfasciilogd -r: %v", err)
 	}

@@ -35,7 +35,7 @@ func TestCraftedNamesCannotForgeSource(t *testing.T) {
 		recs = append(recs, r)
 	}
 	capture := captureFile(t, "forged.pcap", 0, recs)
-	out, err := exec.Command(daemon(t), "-r", capture, "-o", "-").Output()
+	out, err := exec.Command(testtool.BuildDaemon(t), "-r", capture, "-o", "-").Output()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,14 +2,13 @@ package packaging
 
 import (
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/pfasciilogd/pfasciilogd/internal/pftest"
+	"github.com/pfasciilogd/pfasciilogd/internal/testtool"
 )
 
 // root is the repository root, seen from this package's directory.
@@ -47,46 +46,10 @@ func goConst(t testing.TB, name string) string {
 	return m[1]
 }
 
-var (
-	buildOnce sync.Once
-	buildDir  string
-	buildPath string
-	buildErr  error
-	buildOut  []byte
-)
-
-// daemon builds cmd/pfasciilogd once per test binary and returns its path.
-// PFASCIILOGD_BIN names an already built binary to test instead.
-func daemon(t testing.TB) string {
-	t.Helper()
-	if p := os.Getenv("PFASCIILOGD_BIN"); p != "" {
-		return p
-	}
-	buildOnce.Do(func() {
-		buildDir, buildErr = os.MkdirTemp("", "pfasciilogd-packaging-")
-		if buildErr != nil {
-			return
-		}
-		buildPath = filepath.Join(buildDir, "pfasciilogd")
-		cmd := exec.Command("go", "build", "-o", buildPath, "./cmd/pfasciilogd")
-		cmd.Dir = root
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		buildOut, buildErr = cmd.CombinedOutput()
-	})
-	if buildErr != nil {
-		t.Fatalf("go build ./cmd/pfasciilogd: %v\n%s", buildErr, buildOut)
-	}
-	return buildPath
-}
-
 func TestMain(m *testing.M) {
 	// As "pfctl" on a fail2ban test's PATH, this binary is the stand-in.
 	pftest.RunPfctlIfCalled()
-	code := m.Run()
-	if buildDir != "" {
-		os.RemoveAll(buildDir)
-	}
-	os.Exit(code)
+	testtool.Main(m)
 }
 
 // fields splits s on white space.

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/pfasciilogd/pfasciilogd/internal/gen"
+	"github.com/pfasciilogd/pfasciilogd/internal/testtool"
 )
 
 // runRCAdmin runs the rc.d script under the rc.subr stand-in like runRC,
@@ -20,7 +21,7 @@ func runRCAdmin(t *testing.T, arg, rcConf, pid, extraSubr string) (dir, log, out
 	dir = t.TempDir()
 	prefix := filepath.Join(dir, "prefix")
 	must(t, os.MkdirAll(filepath.Join(prefix, "sbin"), 0o755))
-	must(t, os.Symlink(daemon(t), filepath.Join(prefix, "sbin/pfasciilogd")))
+	must(t, os.Symlink(testtool.BuildDaemon(t), filepath.Join(prefix, "sbin/pfasciilogd")))
 	must(t, os.WriteFile(filepath.Join(dir, "rc.subr"), []byte(standInRCSubr+extraSubr), 0o644))
 	script := strings.ReplaceAll(readFile(t, "rc.d/pfasciilogd"), "%%PREFIX%%", prefix)
 	script = strings.Replace(script, ". /etc/rc.subr", ". "+filepath.Join(dir, "rc.subr"), 1)

@@ -1,6 +1,7 @@
 package packaging
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -433,7 +434,7 @@ func TestRCScriptSignals(t *testing.T) {
 // line the rc.d script assembles (files mode, so no bpf is needed) and
 // checks that it starts, writes the log and stops on SIGTERM with status 0.
 func TestRCFlagsAcceptedByDaemon(t *testing.T) {
-	pfa := daemon(t)
+	pfa := testtool.BuildDaemon(t)
 	work := t.TempDir()
 	capture := captureFile(t, "pflog", 0, []*gen.Record{lineCases[0].p.record(t, time.Now().Unix(), 0)})
 	logPath := filepath.Join(work, "pf.log")
@@ -451,23 +452,21 @@ func TestRCFlagsAcceptedByDaemon(t *testing.T) {
 	must(t, cmd.Start())
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
-	deadline := time.Now().Add(10 * time.Second)
-	for countLines(logPath) != 1 {
-		if time.Now().After(deadline) {
-			_ = cmd.Process.Kill()
-			t.Fatalf("pfasciilogd %v wrote no line\n%s", args, stderr.String())
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		if t.Failed() {
+			t.Logf("pfasciilogd %v stderr:\n%s", args, stderr.String())
 		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	})
+	testtool.WaitFor(t, fmt.Sprintf("pfasciilogd %v to write its first line", args), func() bool { return countLines(logPath) == 1 })
 	must(t, cmd.Process.Signal(syscall.SIGTERM))
 	select {
 	case err := <-done:
 		if err != nil {
 			t.Errorf("pfasciilogd %v: %v\n%s", args, err, stderr.String())
 		}
-	case <-time.After(10 * time.Second):
-		_ = cmd.Process.Kill()
-		t.Fatal("pfasciilogd did not stop on SIGTERM")
+	case <-time.After(testtool.HangBound):
+		t.Fatalf("pfasciilogd did not stop on SIGTERM within %v", testtool.HangBound)
 	}
 	if st, err := os.Stat(logPath); err != nil {
 		t.Error(err)

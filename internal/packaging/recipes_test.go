@@ -11,7 +11,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/pfasciilogd/pfasciilogd/internal/synth"
 	"github.com/pfasciilogd/pfasciilogd/internal/testtool"
@@ -39,7 +38,7 @@ func manualBlock(t *testing.T, marker string) string {
 func TestRsyslogRecipe(t *testing.T) {
 	rsyslogd := testtool.Need(t, "rsyslogd", "rsyslog")
 	regex := testtool.Need(t, "fail2ban-regex", "fail2ban")
-	pfa := daemon(t)
+	pfa := testtool.BuildDaemon(t)
 	dir := t.TempDir()
 
 	recipe := manualBlock(t, `module(load="imtcp")`)
@@ -110,17 +109,16 @@ func TestRsyslogRecipe(t *testing.T) {
 	}
 }
 
-// waitUntil polls cond while a peer works, with a deadline generous
-// enough for a loaded machine.
+// waitUntil is testtool.WaitFor that shows the peer's output when the
+// wait fails.
 func waitUntil(t *testing.T, what string, cond func() bool, peer *lockedBuffer) {
 	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s\n%s", what, peer.String())
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("while waiting for %s the peer wrote:\n%s", what, peer.String())
 		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	})
+	testtool.WaitFor(t, what, cond)
 }
 
 // lockedBuffer collects a peer's output from its copying goroutine.
