@@ -1,6 +1,6 @@
 // Package packet summarises the IP packet that follows a pflog header:
 // addresses, protocol, the IP header fields and the first transport
-// header (TCP, UDP, ICMP, ICMPv6), as the structured output formats (JSON,
+// header (TCP, UDP, SCTP, DCCP, ICMP, ICMPv6), as the structured output formats (JSON,
 // pfSense filterlog), the journald sink and flood control need them.
 //
 // It is a summary decoder, not a printer: Decode fills a caller-owned
@@ -64,6 +64,14 @@ const (
 	TCPCwr = 0x80
 )
 
+// SCTP chunk types and DCCP packet types the stages look at.
+const (
+	SCTPInit     = 1
+	SCTPInitAck  = 2
+	DCCPRequest  = 0
+	DCCPResponse = 1
+)
+
 // IPv4 flag bits (the top three bits of the fragment field).
 const (
 	FlagReserved = 0x4
@@ -100,7 +108,7 @@ type Summary struct {
 	L4Cap   int // bytes of the transport header and payload that were captured
 	L4Len   int // transport header and payload length as the IP header says
 	HasL4   bool
-	HasPort bool // SrcPort/DstPort are valid (TCP, UDP)
+	HasPort bool // SrcPort/DstPort are valid (TCP, UDP, SCTP, DCCP)
 	SrcPort uint16
 	DstPort uint16
 
@@ -116,6 +124,16 @@ type Summary struct {
 
 	// UDP.
 	UDPLen uint16 // the UDP length field
+
+	// SCTP: the type of the first chunk (SCTPInit = 1 for INIT), valid
+	// when HasSCTPChunk (the common header and the chunk's type byte
+	// were captured).
+	HasSCTPChunk bool
+	SCTPChunk    uint8
+	// DCCP: the packet type (DCCPRequest = 0 ...), valid when
+	// HasDCCPType (the byte holding it was captured).
+	HasDCCPType bool
+	DCCPType    uint8
 
 	// ICMP and ICMPv6.
 	HasICMP  bool
@@ -319,6 +337,31 @@ func transport(ip []byte, off, l4len int, s *Summary) {
 		}
 		s.UDPLen = binary.BigEndian.Uint16(b[4:])
 		s.PayloadLen = max(int(s.UDPLen)-8, 0)
+	case ProtoSCTP, ProtoDCCP:
+		s.L4Off = off
+		if len(b) < 4 {
+			s.Truncated = true
+			return
+		}
+		s.HasL4 = true
+		s.HasPort = true
+		s.SrcPort = binary.BigEndian.Uint16(b)
+		s.DstPort = binary.BigEndian.Uint16(b[2:])
+		if s.Proto == ProtoSCTP {
+			if len(b) < 13 {
+				s.Truncated = true
+				return
+			}
+			s.HasSCTPChunk = true
+			s.SCTPChunk = b[12]
+			return
+		}
+		if len(b) < 9 {
+			s.Truncated = true
+			return
+		}
+		s.HasDCCPType = true
+		s.DCCPType = (b[8] >> 1) & 0xf
 	case ProtoICMP, ProtoICMPv6:
 		s.L4Off = off
 		if len(b) < 2 {
