@@ -86,3 +86,29 @@ func cat(bs ...[]byte) []byte {
 	}
 	return o
 }
+
+// FuzzClassOfAgreesWithPrinter: for any IPv6 or IPv4 packet, ClassTCPSyn
+// exactly when the printed line is a normal-mode opener.
+func FuzzClassOfAgreesWithPrinter(f *testing.F) {
+	f.Add(false, byte(6), tcpHdr(0x02), 0)
+	f.Add(true, byte(0), cat([]byte{6, 0, 1, 4, 0, 0, 0, 0}, tcpHdr(0x02)), 0)
+	f.Add(true, byte(43), cat([]byte{6, 2, 0, 1, 0, 0, 0, 0}, make([]byte, 16), tcpHdr(0x02)), 0)
+	for _, c := range gen.SCTPDCCPCases() {
+		f.Add(true, c.Proto, c.Payload, 0)
+	}
+	f.Fuzz(func(t *testing.T, v6 bool, proto byte, payload []byte, cut int) {
+		p := ipv4(proto, 0, payload)
+		if v6 {
+			p = ipv6(proto, payload)
+		}
+		if cut <= 0 || cut > len(p) {
+			cut = len(p)
+		}
+		var s packet.Summary
+		packet.Decode(p[:cut], len(p), &s)
+		line := tcpdump.AppendPacket(nil, p[:cut], len(p))
+		if got, want := ClassOf(true, &s) == ClassTCPSyn, openerRE.Match(line); got != want {
+			t.Fatalf("ClassTCPSyn %v, filter opener %v: %q", got, want, line)
+		}
+	})
+}

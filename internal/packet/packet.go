@@ -86,13 +86,13 @@ type Summary struct {
 	Version uint8 // 4 or 6; 0 when the IP header could not be read
 
 	// IP header.
-	HdrLen    int        // IPv4 header length with options; 40 for IPv6 (without extension headers)
-	ExtLen    int        // IPv6 extension headers skipped to reach Proto, in bytes
+	HdrLen int // IPv4 header length with options; 40 for IPv6 (without extension headers)
+	ExtLen int // IPv6 extension headers skipped to reach Proto, in bytes
 	// ExtPlain: the IPv6 extension headers (ExtLen > 0) pass tcpdump's
 	// checks, so the text printer prints each of them and goes on to
 	// the transport header (hop-by-hop first and once with valid
 	// options, routing type 0, 2 or 4 with its addresses, AH last).
-	ExtPlain bool
+	ExtPlain  bool
 	TotalLen  int        // IPv4 total length; IPv6 40 + payload length (as the header says)
 	TOS       uint8      // IPv4 type of service / IPv6 traffic class (ECN in the low two bits)
 	TTL       uint8      // IPv4 time to live / IPv6 hop limit
