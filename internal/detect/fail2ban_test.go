@@ -57,6 +57,9 @@ func packetCases() []f2bCase {
 	badoff := gen.TCPRaw(40000, 22, packetSYN, nil, nil)
 	badoff[12] = 4 << 4
 	v4, v6 := "192.0.2.10", "2001:db8::10"
+	sctpInit := gen.SCTPRaw(40000, 3868, 0, gen.SCTPChunk(1, 0, gen.SCTPInit(287454020, 65535, 10, 10, 1, nil)))
+	sctpInitAck := gen.SCTPRaw(3868, 40000, 287454020, gen.SCTPChunk(2, 0, gen.SCTPInit(1, 65535, 10, 10, 1, nil)))
+	dccpReq := gen.DCCPRaw(40000, 5004, 0, true, 1, make([]byte, 4))
 	mapped := func(p []byte) []byte { return set(p, 8, "::ffff:192.0.2.99") }
 	compat := func(p []byte) []byte { return set(p, 8, "::192.0.2.98") }
 	return []f2bCase{
@@ -68,8 +71,14 @@ func packetCases() []f2bCase {
 		{name: "ip4/udp", pkt: gen.IPv4(17, udp), want: [3]string{v4, v4, ""}},
 		{name: "ip4/badoff-is-not-udp", pkt: gen.IPv4(6, badoff), want: [3]string{"", v4, ""}},
 		{name: "ip4/echo", pkt: gen.IPv4(1, []byte{8, 0, 0, 0, 0, 1, 0, 1}), want: [3]string{v4, v4, ""}},
-		{name: "ip4/sctp-init", pkt: gen.IPv4(132, sctp(40000, 3868, 0, 1)), want: [3]string{"", "", ""}},
-		{name: "ip4/dccp-request", pkt: gen.IPv4(33, dccp(40000, 5004, 0)), want: [3]string{"", "", ""}},
+		{name: "ip4/sctp-init", pkt: gen.IPv4(132, sctpInit), want: [3]string{v4, v4, ""}},
+		{name: "ip4/sctp-init-bogus", pkt: gen.IPv4(132, sctp(40000, 3868, 0, 1)), want: [3]string{v4, v4, ""}},
+		{name: "ip4/sctp-init-snap116", pkt: gen.IPv4(132, sctpInit), snap: 44, want: [3]string{"", v4, ""}},
+		{name: "ip4/sctp-init-ack", pkt: gen.IPv4(132, sctpInitAck), want: [3]string{"", v4, ""}},
+		{name: "ip4/sctp-abort", pkt: gen.IPv4(132, sctp(40000, 3868, 7, 6)), want: [3]string{"", v4, ""}},
+		{name: "ip4/dccp-request", pkt: gen.IPv4(33, dccpReq), want: [3]string{v4, v4, ""}},
+		{name: "ip4/dccp-request-short", pkt: gen.IPv4(33, dccp(40000, 5004, 0)), want: [3]string{v4, v4, ""}},
+		{name: "ip4/dccp-response", pkt: gen.IPv4(33, gen.DCCPRaw(5004, 40000, 1, true, 2, make([]byte, 12))), want: [3]string{"", v4, ""}},
 		{name: "ip4/syn-pass", pkt: gen.IPv4(6, syn), pass: true, want: [3]string{"", "", ""}},
 		{name: "ip4/syn-out", pkt: gen.IPv4(6, syn), dir: pflog.DirOut, want: [3]string{"", "", ""}},
 		{name: "ip6/syn", pkt: gen.IPv6(6, syn), want: [3]string{v6, v6, ""}},
@@ -87,7 +96,15 @@ func packetCases() []f2bCase {
 		{name: "ip6/hbh-syn-snap116", pkt: gen.IPv6(0, cat(hbh(6), syn)), snap: 44, want: [3]string{"", v6, ""}},
 		{name: "ip6/syn-snap116", pkt: gen.IPv6(6, syn), snap: 44, want: [3]string{"", v6, ""}},
 		{name: "ip6/badoff-is-not-udp", pkt: gen.IPv6(6, badoff), want: [3]string{"", v6, ""}},
-		{name: "ip6/sctp-init", pkt: gen.IPv6(132, sctp(40000, 3868, 0, 1)), want: [3]string{"", "", ""}},
+		{name: "ip6/sctp-init", pkt: gen.IPv6(132, sctpInit), want: [3]string{v6, v6, ""}},
+		{name: "ip6/dccp-request", pkt: gen.IPv6(33, dccpReq), want: [3]string{v6, v6, ""}},
+		// tcpdump prints nothing of SCTP with 4 of its bytes, not even
+		// the addresses ("[|sctp]"): pflogd's default snap length.
+		{name: "ip6/sctp-init-snap116", pkt: gen.IPv6(132, sctpInit), snap: 44, want: [3]string{"", "", ""}},
+		// Behind extension headers tcpdump prints the addresses twice;
+		// the normal mode does not read that form (yet).
+		{name: "ip6/dstopt-sctp-init", pkt: gen.IPv6(60, cat(hbh(132), sctpInit)), want: [3]string{"", v6, ""}},
+		{name: "ip6/mapped-sctp-init", pkt: mapped(gen.IPv6(132, sctpInit)), want: [3]string{"", "", ""}},
 		{name: "ip6/mapped-syn", pkt: mapped(gen.IPv6(6, syn)), want: [3]string{"", "", ""}},
 		{name: "ip6/mapped-udp", pkt: mapped(gen.IPv6(17, udp)), want: [3]string{"", "", ""}},
 		{name: "ip6/mapped-echo", pkt: mapped(gen.IPv6(58, []byte{128, 0, 0, 0, 0, 1, 0, 1})), want: [3]string{"", "", ""}},

@@ -78,7 +78,7 @@ type Class uint8
 // The classes ClassOf returns.
 const (
 	ClassOther  Class = iota // not an inbound block (pass, outbound, other actions)
-	ClassTCPSyn              // block in: TCP with SYN set and ACK clear
+	ClassTCPSyn              // block in: openers: TCP with SYN set and ACK clear, SCTP INIT, DCCP Request
 	ClassTCP                 // block in: TCP, any other flags
 	ClassUDP                 // block in: UDP with its ports captured
 	ClassEcho                // block in: ICMP or ICMPv6 echo request
@@ -419,12 +419,15 @@ func (l *Limiter) compact() {
 // ClassOpaque, which the shipped filter never matches in its normal mode:
 // a TCP header cut before its fixed 20 bytes (printed "[|tcp]") or with a
 // data offset below 5 ("[bad hdr length]"), an echo request cut before
-// its id and sequence, fragments, IPv6 extension headers.
+// its id and sequence, later fragments, IPv6 extension headers tcpdump
+// stops at (packet.Summary.ExtPlain). SCTP INIT and DCCP Request count
+// with TCP SYNs only when the line shows them as the filter reads them
+// ("sctp (1) [INIT]", "DCCP DCCP-Request"), without extension headers.
 func ClassOf(blockIn bool, s *packet.Summary) Class {
 	if !blockIn {
 		return ClassOther
 	}
-	if s.Version == 0 || s.L4Off == 0 || s.FragOff != 0 || s.ExtLen > 0 {
+	if s.Version == 0 || s.L4Off == 0 || s.FragOff != 0 || (s.ExtLen > 0 && !s.ExtPlain) {
 		return ClassOpaque
 	}
 	switch s.Proto {
@@ -456,9 +459,39 @@ func ClassOf(blockIn bool, s *packet.Summary) Class {
 		if s.L4Cap < 4 {
 			return ClassOpaque
 		}
+		if s.ExtLen == 0 && (sctpInitPrinted(s) || dccpRequestPrinted(s)) {
+			return ClassTCPSyn
+		}
 		return ClassPorts
 	}
 	return ClassOpaque
+}
+
+// sctpInitPrinted reports whether the printer shows s as "sctp (1)
+// [INIT]": the first chunk is an INIT captured whole and the ports are
+// not ForCES ports (printed "sctp[ForCES HP]").
+func sctpInitPrinted(s *packet.Summary) bool {
+	if s.Proto != packet.ProtoSCTP || !s.HasSCTPChunk || s.SCTPChunk != packet.SCTPInit {
+		return false
+	}
+	n := int(s.SCTPChunkLen)
+	align := (4 - n%4) % 4
+	forces := func(p uint16) bool { return p >= 6704 && p <= 6706 }
+	return n >= 4 && s.L4Len >= 16 && s.L4Len-12 >= align && s.L4Cap >= 12+n && !forces(s.SrcPort) && !forces(s.DstPort)
+}
+
+// dccpRequestPrinted reports whether the printer shows s as "DCCP
+// DCCP-Request (service=N)": the generic header and service code are
+// there and captured.
+func dccpRequestPrinted(s *packet.Summary) bool {
+	if s.Proto != packet.ProtoDCCP || !s.HasDCCPType || s.DCCPType != packet.DCCPRequest {
+		return false
+	}
+	n := 12 + 4
+	if s.DCCPExt {
+		n = 16 + 4
+	}
+	return s.L4Len >= n && s.L4Cap >= n
 }
 
 // AppendSummary appends the log line for s:

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pfasciilogd/pfasciilogd/internal/gen"
 	"github.com/pfasciilogd/pfasciilogd/internal/packet"
 )
 
@@ -314,6 +315,17 @@ func TestClassOf(t *testing.T) {
 		{"icmpv6 echo", true, ipv6(58, []byte{128, 0, 0, 0, 0, 1, 0, 1}), ClassEcho},
 		{"icmpv6 nd", true, ipv6(58, []byte{135, 0}), ClassICMP},
 		{"ipv6 hop-by-hop", true, ipv6(0, make([]byte, 16)), ClassOpaque},
+		{"ipv6 hop-by-hop syn", true, ipv6(0, append([]byte{6, 0, 1, 4, 0, 0, 0, 0}, tcpHdr(0x02)...)), ClassTCPSyn},
+		{"ipv6 dstopt syn", true, ipv6(60, append([]byte{6, 0, 1, 4, 0, 0, 0, 0}, tcpHdr(0x02)...)), ClassTCPSyn},
+		{"ipv6 frag0 syn", true, ipv6(44, append([]byte{6, 0, 0, 1, 0, 0, 0, 42}, tcpHdr(0x02)...)), ClassTCPSyn},
+		{"ipv6 hop-by-hop bad option syn", true, ipv6(0, append([]byte{6, 0, 0xc2, 2, 0, 0, 0, 0}, tcpHdr(0x02)...)), ClassOpaque},
+		{"ipv6 routing type 9 syn", true, ipv6(43, append([]byte{6, 0, 9, 0, 0, 0, 0, 0}, tcpHdr(0x02)...)), ClassOpaque},
+		{"sctp init", true, ipv4(132, 0, gen.SCTPRaw(1, 2, 0, gen.SCTPChunk(1, 0, gen.SCTPInit(1, 1, 1, 1, 1, nil)))), ClassTCPSyn},
+		{"sctp init forces port", true, ipv4(132, 0, gen.SCTPRaw(6704, 2, 0, gen.SCTPChunk(1, 0, gen.SCTPInit(1, 1, 1, 1, 1, nil)))), ClassPorts},
+		{"sctp abort", true, ipv4(132, 0, gen.SCTPRaw(1, 2, 0, gen.SCTPChunk(6, 0, nil))), ClassPorts},
+		{"dccp request", true, ipv6(33, gen.DCCPRaw(1, 2, 0, true, 1, make([]byte, 4))), ClassTCPSyn},
+		{"dccp request cut", true, ipv6(33, gen.DCCPRaw(1, 2, 0, true, 1, make([]byte, 4))[:18]), ClassPorts},
+		{"dccp reset", true, ipv6(33, gen.DCCPRaw(1, 2, 7, true, 1, make([]byte, 12))), ClassPorts},
 		{"ipv6 tcp cut", true, ipv6(6, nil), ClassOpaque},
 		{"empty", true, nil, ClassOpaque},
 		{"bad ihl", true, append([]byte{0x44}, ipv4(6, 0, tcpHdr(2))[1:]...), ClassOpaque},

@@ -118,6 +118,17 @@ func Cases() []Case {
 	cs = append(cs, ip4Cases()...)
 	cs = append(cs, ip6Cases()...)
 	cs = append(cs, ICMPCases()...)
+	// SCTP and DCCP, whole and as pflogd's snap length cuts them (last,
+	// so that the earlier cases keep their headers and times).
+	for _, c := range SCTPDCCPCases() {
+		if c.MultiLine {
+			continue
+		}
+		add("ip4/"+c.Name, IPv4(c.Proto, c.Payload), 0)
+		add("ip4/"+c.Name+"/snap116", IPv4(c.Proto, c.Payload), SnapPflogd)
+		add("ip6/"+c.Name, IPv6(c.Proto, c.Payload), 0)
+		add("ip6/"+c.Name+"/snap116", IPv6(c.Proto, c.Payload), SnapPflogd)
+	}
 	// Spread headers over layouts, anchors, uids and ridentifiers.
 	for i := range cs {
 		r := &cs[i].Record

@@ -1,6 +1,6 @@
 // Package packet summarises the IP packet that follows a pflog header:
 // addresses, protocol, the IP header fields and the first transport
-// header (TCP, UDP, ICMP, ICMPv6), as the structured output formats (JSON,
+// header (TCP, UDP, SCTP, DCCP, ICMP, ICMPv6), as the structured output formats (JSON,
 // pfSense filterlog), the journald sink and flood control need them.
 //
 // It is a summary decoder, not a printer: Decode fills a caller-owned
@@ -64,6 +64,14 @@ const (
 	TCPCwr = 0x80
 )
 
+// SCTP chunk types and DCCP packet types the stages look at.
+const (
+	SCTPInit     = 1
+	SCTPInitAck  = 2
+	DCCPRequest  = 0
+	DCCPResponse = 1
+)
+
 // IPv4 flag bits (the top three bits of the fragment field).
 const (
 	FlagReserved = 0x4
@@ -78,8 +86,13 @@ type Summary struct {
 	Version uint8 // 4 or 6; 0 when the IP header could not be read
 
 	// IP header.
-	HdrLen    int        // IPv4 header length with options; 40 for IPv6 (without extension headers)
-	ExtLen    int        // IPv6 extension headers skipped to reach Proto, in bytes
+	HdrLen int // IPv4 header length with options; 40 for IPv6 (without extension headers)
+	ExtLen int // IPv6 extension headers skipped to reach Proto, in bytes
+	// ExtPlain: the IPv6 extension headers (ExtLen > 0) pass tcpdump's
+	// checks, so the text printer prints each of them and goes on to
+	// the transport header (hop-by-hop first and once with valid
+	// options, routing type 0, 2 or 4 with its addresses, AH last).
+	ExtPlain  bool
 	TotalLen  int        // IPv4 total length; IPv6 40 + payload length (as the header says)
 	TOS       uint8      // IPv4 type of service / IPv6 traffic class (ECN in the low two bits)
 	TTL       uint8      // IPv4 time to live / IPv6 hop limit
@@ -100,7 +113,7 @@ type Summary struct {
 	L4Cap   int // bytes of the transport header and payload that were captured
 	L4Len   int // transport header and payload length as the IP header says
 	HasL4   bool
-	HasPort bool // SrcPort/DstPort are valid (TCP, UDP)
+	HasPort bool // SrcPort/DstPort are valid (TCP, UDP, SCTP, DCCP)
 	SrcPort uint16
 	DstPort uint16
 
@@ -116,6 +129,19 @@ type Summary struct {
 
 	// UDP.
 	UDPLen uint16 // the UDP length field
+
+	// SCTP: the type and length field of the first chunk (SCTPInit = 1
+	// for INIT), valid when HasSCTPChunk (the common header and the
+	// chunk header were captured).
+	HasSCTPChunk bool
+	SCTPChunk    uint8
+	SCTPChunkLen uint16
+	// DCCP: the packet type (DCCPRequest = 0 ...) and the X bit (48-bit
+	// sequence numbers, a 16-byte generic header), valid when
+	// HasDCCPType (the byte holding them was captured).
+	HasDCCPType bool
+	DCCPType    uint8
+	DCCPExt     bool
 
 	// ICMP and ICMPv6.
 	HasICMP  bool
@@ -214,12 +240,14 @@ func decode6(ip []byte, s *Summary) {
 	}
 	nh := ip[6]
 	off := 40
+	plain, ah := binary.BigEndian.Uint16(ip[4:]) != 0, false
 	for range 16 { // bound the chain; real packets have a handful
 		switch nh {
 		case ProtoHopOpts, ProtoRouting, ProtoDstOpts, ProtoFragment, ProtoAH:
 		default:
 			s.Proto = nh
 			s.ExtLen = off - 40
+			s.ExtPlain = plain && s.ExtLen > 0 && off <= s.TotalLen
 			if s.Fragment && s.FragOff != 0 {
 				return
 			}
@@ -234,9 +262,15 @@ func decode6(ip []byte, s *Summary) {
 		}
 		next := ip[off]
 		var size int
+		if ah && nh != ProtoAH {
+			plain = false // tcpdump prints no IPv6 header after AH
+		}
 		switch nh {
 		case ProtoFragment:
 			size = 8
+			if len(ip) <= off+8 {
+				plain = false
+			}
 			fo := binary.BigEndian.Uint16(ip[off+2:])
 			s.FragOff = uint32(fo &^ 7)
 			if fo&1 != 0 {
@@ -246,15 +280,62 @@ func decode6(ip []byte, s *Summary) {
 			s.ID = binary.BigEndian.Uint32(ip[off+4:])
 		case ProtoAH:
 			size = (int(ip[off+1]) + 2) * 4
+			ah = true
 		default:
 			size = (int(ip[off+1]) + 1) * 8
 			s.Options = true
+			if len(ip) < off+size {
+				plain = false
+			} else if nh == ProtoHopOpts {
+				plain = plain && off == 40 && ip6OptsOK(ip[off+2:off+size])
+			} else if nh == ProtoRouting {
+				n := int(ip[off+1])
+				t := ip[off+2]
+				plain = plain && (t == 0 || t == 2 || t == 4) && n%2 == 0
+			}
+		}
+		if len(ip) < off+size {
+			plain = false
 		}
 		nh = next
 		off += size
 	}
 	s.Proto = nh
 	s.ExtLen = off - 40
+}
+
+// ip6OptsOK reports whether hop-by-hop options pass tcpdump's checks
+// (its ip6_opt_print), which end the printed line at the first bad one.
+func ip6OptsOK(b []byte) bool {
+	n := len(b)
+	for i := 0; i < n; {
+		optlen := 1
+		if b[i] != 0 {
+			if i+1 >= n {
+				return false
+			}
+			optlen = int(b[i+1]) + 2
+		}
+		if i+optlen > n {
+			return false
+		}
+		switch b[i] {
+		case 0x05: // router alert
+			if n-i < 4 || b[i+1] != 2 {
+				return false
+			}
+		case 0xc2: // jumbo payload
+			if n-i < 6 || b[i+1] != 4 {
+				return false
+			}
+		case 0xc9: // home address
+			if n-i < 18 || b[i+1] < 16 {
+				return false
+			}
+		}
+		i += optlen
+	}
+	return true
 }
 
 // transport decodes the transport header at ip[off:], whose length with
@@ -319,6 +400,33 @@ func transport(ip []byte, off, l4len int, s *Summary) {
 		}
 		s.UDPLen = binary.BigEndian.Uint16(b[4:])
 		s.PayloadLen = max(int(s.UDPLen)-8, 0)
+	case ProtoSCTP, ProtoDCCP:
+		s.L4Off = off
+		if len(b) < 4 {
+			s.Truncated = true
+			return
+		}
+		s.HasL4 = true
+		s.HasPort = true
+		s.SrcPort = binary.BigEndian.Uint16(b)
+		s.DstPort = binary.BigEndian.Uint16(b[2:])
+		if s.Proto == ProtoSCTP {
+			if len(b) < 16 {
+				s.Truncated = true
+				return
+			}
+			s.HasSCTPChunk = true
+			s.SCTPChunk = b[12]
+			s.SCTPChunkLen = binary.BigEndian.Uint16(b[14:])
+			return
+		}
+		if len(b) < 9 {
+			s.Truncated = true
+			return
+		}
+		s.HasDCCPType = true
+		s.DCCPType = (b[8] >> 1) & 0xf
+		s.DCCPExt = b[8]&1 != 0
 	case ProtoICMP, ProtoICMPv6:
 		s.L4Off = off
 		if len(b) < 2 {

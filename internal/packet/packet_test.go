@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/pfasciilogd/pfasciilogd/internal/gen"
 	"github.com/pfasciilogd/pfasciilogd/internal/packet"
 	"github.com/pfasciilogd/pfasciilogd/internal/packet/packettest"
 )
@@ -224,5 +225,61 @@ func TestSeedCorpus(t *testing.T) {
 	m, err := filepath.Glob("testdata/fuzz/FuzzDecode/*")
 	if err != nil || len(m) == 0 {
 		t.Fatalf("no seeds in testdata/fuzz/FuzzDecode (%v)", err)
+	}
+}
+
+// TestDecodeSCTPDCCP: SCTP and DCCP carry ports, the first SCTP chunk
+// type and the DCCP packet type, also behind IPv6 extension headers and
+// when cut short.
+func TestDecodeSCTPDCCP(t *testing.T) {
+	initChunk := gen.SCTPChunk(packet.SCTPInit, 0, gen.SCTPInit(1, 65535, 10, 10, 1, nil))
+	sctp := gen.SCTPRaw(40000, 3868, 0, initChunk)
+	dccpReq := gen.DCCPRaw(40001, 5004, packet.DCCPRequest, true, 1, []byte{0, 0, 0, 0})
+	dccpResp := gen.DCCPRaw(5004, 40001, packet.DCCPResponse, false, 1, make([]byte, 12))
+	dst := func(nh byte, p []byte) []byte { return append([]byte{nh, 0, 1, 4, 0, 0, 0, 0}, p...) }
+	tests := []struct {
+		name         string
+		ip           []byte
+		cut          int
+		port         bool
+		sport, dport uint16
+		chunk, dtype int // -1: not valid
+		trunc        bool
+	}{
+		{"ip4-sctp-init", gen.IPv4(132, sctp), 0, true, 40000, 3868, 1, -1, false},
+		{"ip6-sctp-init", gen.IPv6(132, sctp), 0, true, 40000, 3868, 1, -1, false},
+		{"ip6-dstopt-sctp-init", gen.IPv6(60, dst(132, sctp)), 0, true, 40000, 3868, 1, -1, false},
+		{"ip4-sctp-snap116", gen.IPv4(132, sctp), 44, true, 40000, 3868, 1, -1, false},
+		{"ip6-sctp-snap116", gen.IPv6(132, sctp), 44, true, 40000, 3868, -1, -1, true},
+		{"ip4-sctp-no-chunk", gen.IPv4(132, sctp[:12]), 0, true, 40000, 3868, -1, -1, true},
+		{"ip4-sctp-3-bytes", gen.IPv4(132, sctp[:3]), 0, false, 0, 0, -1, -1, true},
+		{"ip4-dccp-request", gen.IPv4(33, dccpReq), 0, true, 40001, 5004, -1, 0, false},
+		{"ip6-dccp-request", gen.IPv6(33, dccpReq), 0, true, 40001, 5004, -1, 0, false},
+		{"ip6-dccp-response", gen.IPv6(33, dccpResp), 0, true, 5004, 40001, -1, 1, false},
+		{"ip6-dccp-snap116", gen.IPv6(33, dccpReq), 44, true, 40001, 5004, -1, -1, true},
+		{"ip4-dccp-8-bytes", gen.IPv4(33, dccpReq[:8]), 0, true, 40001, 5004, -1, -1, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ip := tc.ip
+			if tc.cut > 0 {
+				ip = ip[:tc.cut]
+			}
+			var s packet.Summary
+			packet.Decode(ip, len(tc.ip), &s)
+			chunk, dtype := -1, -1
+			if s.HasSCTPChunk {
+				chunk = int(s.SCTPChunk)
+			}
+			if s.HasDCCPType {
+				dtype = int(s.DCCPType)
+			}
+			if s.HasPort != tc.port || s.SrcPort != tc.sport || s.DstPort != tc.dport || chunk != tc.chunk || dtype != tc.dtype || s.Truncated != tc.trunc {
+				t.Errorf("%+v", s)
+			}
+			if tc.port && !s.HasL4 {
+				t.Errorf("HasL4 false with ports")
+			}
+		})
 	}
 }

@@ -537,6 +537,10 @@ func (p *printer) demux(b []byte, length, ver int, fragmented bool, iph []byte, 
 			return p.tcp(b, length, iph, ver)
 		case packet.ProtoUDP:
 			return p.udp(b, length, iph, ver, fragmented)
+		case packet.ProtoSCTP:
+			return p.sctp(b, length, iph, ver)
+		case packet.ProtoDCCP:
+			return p.dccp(b, length, iph, ver)
 		case packet.ProtoICMP:
 			if ver != 4 {
 				p.s("[ICMP requires IPv4]")
