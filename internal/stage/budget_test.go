@@ -2,6 +2,7 @@ package stage
 
 import (
 	"testing"
+	"unsafe"
 
 	"github.com/pfasciilogd/pfasciilogd/internal/budget"
 	"github.com/pfasciilogd/pfasciilogd/internal/record"
@@ -211,4 +212,22 @@ func FuzzBudgetStage(f *testing.F) {
 			t.Fatalf("written %d + withheld %d != %d", written, w, n)
 		}
 	})
+}
+
+// TestBudgetMemory: the table is fixed at NewBudget: 32 bytes a source,
+// 512 KiB per input by default.
+func TestBudgetMemory(t *testing.T) {
+	if n := unsafe.Sizeof(budgetSlot{}); n != 32 {
+		t.Errorf("slot of %d bytes", n)
+	}
+	s := NewBudget(budget.New(10, nil), BudgetConfig{})
+	if len(s.tab) != DefaultBudgetTable {
+		t.Errorf("%d slots", len(s.tab))
+	}
+	for i := range 100000 {
+		s.Record(from(uint32(i), int64(i)*1e4), false, &events{})
+	}
+	if len(s.tab) != DefaultBudgetTable {
+		t.Errorf("table grew to %d", len(s.tab))
+	}
 }
