@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"github.com/pfasciilogd/pfasciilogd/internal/budget"
 	"io"
 	"net"
 	"os"
@@ -75,6 +76,11 @@ func configtest(o *options, out, errOut io.Writer) int {
 	}
 	checkOutputs(c, o)
 	c.ok("format", "%s", o.format)
+	if o.lineBudget > 0 {
+		c.ok("line budget", "%d per-packet lines/s from all inputs, burst %d; over it first lines of new sources are summarised first", o.lineBudget, o.lineBudget*budget.BurstSeconds)
+	} else {
+		c.ok("line budget", "off: every line is written")
+	}
 	if c.errors > 0 {
 		fmt.Fprintf(errOut, "pfasciilogd: configuration test failed: %d error(s), %d warning(s)\n", c.errors, c.warnings)
 		return 1

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/pfasciilogd/pfasciilogd/internal/budget"
 	"io"
 	"os"
 	"strings"
@@ -53,6 +54,7 @@ type options struct {
 	remotes      listFlag
 	journal      bool
 	maxPerSource int
+	lineBudget   int // lines/s for all sources; 0 = off
 	workers      int
 	window       time.Duration
 	showVersion  bool
@@ -69,7 +71,7 @@ func (o *options) service() bool { return len(o.files) == 0 || o.follow }
 // whole words.
 const synopsis = `usage: pfasciilogd [-FhnSV] [-B bufsize] [-i interface]... [-o logfile]
                    [-p pidfile] [-r file]... [-t timeout] [-u user]
-                   [-format text|json|filterlog] [-journal]
+                   [-format text|json|filterlog] [-journal] [-line-budget N]
                    [-max-per-source N [-window duration]] [-nocapsicum]
                    [-state file] [-status file] [-syslog]
                    [-syslog-facility facility] [-syslog-remote url]...
@@ -189,6 +191,7 @@ func newFlagSet(o *options) *flag.FlagSet {
 	fs.BoolVar(&o.journal, "journal", false, "send every record to the systemd journal too, with structured fields")
 	fs.IntVar(&o.maxPerSource, "max-per-source", 0, "flood control: write at most `N` lines per source address, kind of packet and window, then one summary (0 = off; keep it >= fail2ban's maxretry)")
 	fs.DurationVar(&o.window, "window", time.Minute, "flood control: window `length` for -max-per-source (keep it <= fail2ban's findtime)")
+	fs.IntVar(&o.lineBudget, "line-budget", budget.DefaultRate, "write at most `N` per-packet lines a second from all inputs together; over it lines are summarised, one-off sources first, decision lines never (0 = off; default off for plain -r)")
 	fs.IntVar(&o.workers, "workers", 0, "`N` goroutines decode and format per input, 1 to 64 (default: one per CPU, at most 4; 1 = all in one)")
 	fs.BoolVar(&o.showVersion, "V", false, "print the version and exit")
 	return fs
@@ -271,6 +274,14 @@ func parse(args []string) (*options, error) {
 	}
 	if o.maxPerSource < 0 || o.maxPerSource > 65535 {
 		return nil, usagef("-max-per-source must be between 0 (off) and 65535")
+	}
+	if !o.set["line-budget"] && !o.service() {
+		// A file read with -r is read by a person, like tcpdump -r:
+		// every line, unless asked.
+		o.lineBudget = 0
+	}
+	if o.lineBudget < 0 || o.lineBudget > 100000000 {
+		return nil, usagef("-line-budget must be between 0 (off) and 100000000 lines a second")
 	}
 	if o.set["window"] && o.maxPerSource == 0 {
 		return nil, usagef("-window sets the flood-control window: it needs -max-per-source N")

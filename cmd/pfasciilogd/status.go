@@ -88,6 +88,7 @@ func (k *statusKeeper) snapshot() *status.Snapshot {
 		RecordsRead: st.Read.Load(), LinesWritten: st.Written.Load(), LinesLost: st.Lost.Load(),
 		Malformed: st.Malformed.Load(), CorruptSkipped: st.Skipped.Load(),
 		Decisions: st.Decisions.Load(), Suppressed: st.Suppressed.Load(),
+		BudgetWithheld: st.Budget.Withheld.Load(),
 	}
 	if sec := k.last.Load(); sec != 0 {
 		s.LastRecord = time.Unix(sec, 0)

@@ -3,6 +3,8 @@ package main
 import (
 	"errors"
 	"fmt"
+	"github.com/pfasciilogd/pfasciilogd/internal/budget"
+	"github.com/pfasciilogd/pfasciilogd/internal/stage"
 	"os"
 	"os/user"
 	"runtime"
@@ -119,6 +121,7 @@ func start(o *options, log *daemon.Logger, sigs <-chan os.Signal) error {
 	go tick(stopTick, st, watch)
 	err = daemon.Run(daemon.Config{
 		Workers:      workers(o),
+		Stages:       stagesFor(o, stats),
 		Flood:        flood.Config{MaxPerSource: o.maxPerSource, Window: o.window},
 		Sources:      keeper.wrap(srcs),
 		Stats:        stats,
@@ -520,4 +523,17 @@ func workers(o *options) int {
 		return o.workers
 	}
 	return min(runtime.GOMAXPROCS(0), 4)
+}
+
+// stagesFor makes the stages that follow flood control in every source's
+// pipeline: the line budget, last, drawing from one bucket for all
+// sources.
+func stagesFor(o *options, stats *daemon.Stats) func() []stage.Stage {
+	if o.lineBudget <= 0 {
+		return nil
+	}
+	b := budget.New(o.lineBudget, &stats.Budget)
+	return func() []stage.Stage {
+		return []stage.Stage{stage.NewBudget(b, stage.BudgetConfig{})}
+	}
 }

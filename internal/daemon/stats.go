@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"fmt"
+	"github.com/pfasciilogd/pfasciilogd/internal/budget"
 	"sync/atomic"
 
 	"github.com/pfasciilogd/pfasciilogd/internal/flood"
@@ -22,6 +23,10 @@ type Stats struct {
 	Evictions  atomic.Uint64 // flood control: sources evicted from the full table
 
 	Decisions atomic.Uint64 // detection: scan decisions made (the detector stage adds to it)
+
+	// Budget counts the global line budget's withheld lines and summaries
+	// (the budget stages add to it: pass &Stats.Budget to budget.New).
+	Budget budget.Counters
 }
 
 // String renders the counters for a log message.
@@ -33,6 +38,9 @@ func (s *Stats) String() string {
 	}
 	if sup, sum, ev := s.Suppressed.Load(), s.Summaries.Load(), s.Evictions.Load(); sup+sum+ev > 0 {
 		msg += fmt.Sprintf(", flood control: records suppressed %d, summaries %d, sources evicted %d", sup, sum, ev)
+	}
+	if w, n := s.Budget.Withheld.Load(), s.Budget.Summaries.Load(); w+n > 0 {
+		msg += fmt.Sprintf(", line budget: lines withheld %d, summaries %d", w, n)
 	}
 	return msg
 }

@@ -6,6 +6,7 @@
 package format
 
 import (
+	"github.com/pfasciilogd/pfasciilogd/internal/budget"
 	"github.com/pfasciilogd/pfasciilogd/internal/flood"
 	"github.com/pfasciilogd/pfasciilogd/internal/record"
 	"github.com/pfasciilogd/pfasciilogd/internal/timestamp"
@@ -31,6 +32,8 @@ func appendEventText(dst []byte, e *record.Event, ts *Timestamper) []byte {
 	switch e.Kind {
 	case record.KindFlood:
 		return flood.AppendSummary(dst, &e.Flood, ts.Append)
+	case record.KindBudget:
+		return budget.AppendSummary(dst, &e.Budget, ts.Append)
 	}
 	return dst
 }

@@ -5,6 +5,7 @@ package output
 import (
 	"bytes"
 	"fmt"
+	"github.com/pfasciilogd/pfasciilogd/internal/budget"
 	"strconv"
 	"sync"
 
@@ -138,6 +139,14 @@ func (j *Journal) sendEvent(line []byte, e *record.Event) error {
 		v["PF_SUPPRESSED"] = j.num(s.Suppressed)
 		j.buf = strconv.AppendFloat(j.buf[:0], s.Window.Seconds(), 'f', -1, 64)
 		v["PF_WINDOW"] = string(j.buf)
+	case record.KindBudget:
+		s := &e.Budget
+		v["PF_EVENT"] = "line_budget"
+		v["PF_WITHHELD"] = j.num(s.Withheld)
+		v["PF_FIRST_LINES"] = j.num(s.Firsts)
+		j.buf = budget.AppendSeconds(j.buf[:0], s.At-s.Start)
+		v["PF_WINDOW"] = string(j.buf)
+		v["PF_BUDGET"] = j.num(uint64(s.Rate))
 	}
 	return j.send(line, v)
 }

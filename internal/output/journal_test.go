@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/pfasciilogd/pfasciilogd/internal/budget"
 	"net"
 	"os"
 	"os/exec"
@@ -277,6 +278,10 @@ func testJournalFields(t *testing.T) {
 		Sources: 1, Suppressed: 4906, At: 1795258722e9, Window: 2 * time.Minute}}
 	b.Buf = jf.AppendEvent(b.Buf, &ev)
 	b.Add(nil, &ev)
+	bev := record.Event{Kind: record.KindBudget, Budget: budget.Summary{Withheld: 18234, Firsts: 18000,
+		Start: 1795258721e9, At: 1795258722e9, Rate: 2000}}
+	b.Buf = jf.AppendEvent(b.Buf, &bev)
+	b.Add(nil, &bev)
 	if err := output.WriteBatch(j, &b); err != nil {
 		t.Fatal(err)
 	}
@@ -288,10 +293,16 @@ func testJournalFields(t *testing.T) {
 	if err := j.Write([]byte("plain one\nplain two\n")); err != nil {
 		t.Fatal(err)
 	}
-	es := journalEntries(t, len(cases)+3)
-	if len(es) != len(cases)+3 {
-		t.Fatalf("%d entries, want %d", len(es), len(cases)+3)
+	es := journalEntries(t, len(cases)+4)
+	if len(es) != len(cases)+4 {
+		t.Fatalf("%d entries, want %d", len(es), len(cases)+4)
 	}
+	if e := es[len(cases)+1]; e["MESSAGE"] != strings.TrimSuffix(string(jf.AppendEvent(nil, &bev)), "\n") ||
+		e["PF_EVENT"] != "line_budget" || e["PF_WITHHELD"] != "18234" || e["PF_FIRST_LINES"] != "18000" ||
+		e["PF_WINDOW"] != "1" || e["PF_BUDGET"] != "2000" {
+		t.Errorf("line budget entry: %v", e)
+	}
+	es = append(es[:len(cases)+1], es[len(cases)+2:]...)
 	if e := es[len(cases)]; e["MESSAGE"] != evLine || e["PF_EVENT"] != "flood_summary" || e["PF_SOURCE"] != "198.51.100.7" ||
 		e["PF_SUPPRESSED"] != "4906" || e["PF_SOURCES"] != "1" || e["PF_WINDOW"] != "120" {
 		t.Errorf("flood summary entry: %v", e)
@@ -337,7 +348,7 @@ func testJournalFields(t *testing.T) {
 			t.Errorf("plain entry %d: %v", i, e)
 		}
 	}
-	if st := j.Stats(); st.Sent != uint64(len(cases)+3) || st.Dropped != 0 {
+	if st := j.Stats(); st.Sent != uint64(len(cases)+4) || st.Dropped != 0 {
 		t.Errorf("stats %+v", st)
 	}
 	t.Logf("%d journal entries checked field by field", len(es))

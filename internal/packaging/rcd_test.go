@@ -283,13 +283,14 @@ pfasciilogd_format=json
 pfasciilogd_syslog=NO
 pfasciilogd_max_per_source=50
 pfasciilogd_window=2m
+pfasciilogd_line_budget=5000
 pfasciilogd_runas=""
 pfasciilogd_flags="-B 4m -t 100ms"
 `,
 		kldLoaded: true,
 		ifExists:  "pflog0 pflog1",
 		exec: append(quiet, "-p", "/var/run/pfa.pid", "-o", "/var/log/pf-scan.log",
-			"-format", "json", "-max-per-source", "50", "-window", "2m",
+			"-format", "json", "-max-per-source", "50", "-window", "2m", "-line-budget", "5000",
 			"-i", "pflog0", "-i", "pflog1", "-status", "/var/run/pfasciilogd/status", "-B", "4m", "-t", "100ms"),
 		calls: []string{"kldstat -q -m pflog", "ifconfig pflog0", "ifconfig pflog0 up", "ifconfig pflog1", "ifconfig pflog1 up"},
 	}, {

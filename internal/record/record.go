@@ -7,6 +7,7 @@
 package record
 
 import (
+	"github.com/pfasciilogd/pfasciilogd/internal/budget"
 	"github.com/pfasciilogd/pfasciilogd/internal/flood"
 	"github.com/pfasciilogd/pfasciilogd/internal/packet"
 	"github.com/pfasciilogd/pfasciilogd/internal/pflog"
@@ -75,16 +76,18 @@ type Kind uint8
 
 // The kinds of events.
 const (
-	KindNone  Kind = iota
-	KindFlood      // Flood holds a flood-control summary
+	KindNone   Kind = iota
+	KindFlood       // Flood holds a flood-control summary
+	KindBudget      // Budget holds a line-budget summary
 	// Scan decisions (issue 12) get a kind and a field here.
 )
 
 // Event is what a stage reports besides records. It is a plain value (no
 // pointers into reused buffers), so it can wait in a batch.
 type Event struct {
-	Kind  Kind
-	Flood flood.Summary
+	Kind   Kind
+	Flood  flood.Summary
+	Budget budget.Summary
 }
 
 // Time returns the event's capture time in nanoseconds since the epoch.
@@ -92,6 +95,8 @@ func (e *Event) Time() int64 {
 	switch e.Kind {
 	case KindFlood:
 		return e.Flood.At
+	case KindBudget:
+		return e.Budget.At
 	}
 	return 0
 }

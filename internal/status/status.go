@@ -44,6 +44,7 @@ type Snapshot struct {
 	KernelDropped  uint64
 	Decisions      uint64    // scan decisions made
 	Suppressed     uint64    // flood control
+	BudgetWithheld uint64    // per-packet lines the line budget kept out
 	LastRecord     time.Time // zero: no record yet
 
 	Outputs []Output
@@ -82,6 +83,7 @@ func (s *Snapshot) AppendText(dst []byte) []byte {
 	num("kernel_dropped", s.KernelDropped)
 	num("decisions", s.Decisions)
 	num("flood_suppressed", s.Suppressed)
+	num("budget_withheld", s.BudgetWithheld)
 	line("last_record", ts(s.LastRecord))
 	for _, o := range s.Outputs {
 		line("output", fmt.Sprintf("%s sent %d dropped %d reconnects %d", clean(o.Name), o.Sent, o.Dropped, o.Reconnects))

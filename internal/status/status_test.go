@@ -15,7 +15,7 @@ func TestAppendTextGolden(t *testing.T) {
 		Started:     time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC),
 		Updated:     time.Date(2026, 11, 21, 10, 5, 0, 0, time.UTC),
 		RecordsRead: 123, LinesWritten: 120, LinesLost: 3, Malformed: 1, CorruptSkipped: 2,
-		KernelReceived: 130, KernelDropped: 7, Decisions: 4, Suppressed: 9,
+		KernelReceived: 130, KernelDropped: 7, Decisions: 4, Suppressed: 9, BudgetWithheld: 5,
 		LastRecord: time.Date(2026, 11, 21, 10, 4, 59, 0, time.UTC),
 		Outputs:    []Output{{Name: "tcp://192.0.2.1:514", Sent: 100, Dropped: 20, Reconnects: 2}},
 		Missing:    []string{"/var/log/pflog\nx"},
