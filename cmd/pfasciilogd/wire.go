@@ -20,6 +20,7 @@ import (
 	"github.com/pfasciilogd/pfasciilogd/internal/pidfile"
 	"github.com/pfasciilogd/pfasciilogd/internal/privilege"
 	"github.com/pfasciilogd/pfasciilogd/internal/source"
+	"github.com/pfasciilogd/pfasciilogd/internal/stage"
 )
 
 // start opens everything in the order privilege separation needs (pid
@@ -120,6 +121,7 @@ func start(o *options, log *daemon.Logger, sigs <-chan os.Signal) error {
 	err = daemon.Run(daemon.Config{
 		Workers:      workers(o),
 		Flood:        flood.Config{MaxPerSource: o.maxPerSource, Window: o.window},
+		Stages:       stages(o, stats, log),
 		Sources:      keeper.wrap(srcs),
 		Stats:        stats,
 		Sequential:   !o.follow && len(o.files) > 0,
@@ -138,6 +140,24 @@ func start(o *options, log *daemon.Logger, sigs <-chan os.Signal) error {
 		keeper.stop()
 	}
 	return exitStatus(err, openFailed, stats, outs, log)
+}
+
+// stages makes the per-source stages after flood control: the detector
+// (unless -nodetect). Flood control comes first (daemon.Config.Flood);
+// the line budget, when it is wired, comes after detection, so that the
+// detector reads every record and its decisions are never cut.
+func stages(o *options, stats *daemon.Stats, log *daemon.Logger) func() []stage.Stage {
+	if o.noDetect {
+		return nil
+	}
+	return func() []stage.Stage {
+		d, err := stage.NewDetect(o.detect, &stats.Decisions)
+		if err != nil { // parse validated the configuration
+			log.Errorf("detection off: %v", err)
+			return nil
+		}
+		return []stage.Stage{d}
+	}
 }
 
 // exitStatus tells the truth about the run (exit status 1): an input

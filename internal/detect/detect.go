@@ -910,3 +910,42 @@ func (d *Detector) Tick(now int64, emit func(*Decision)) {
 		}
 	}
 }
+
+// Flush makes the decisions the per-minute limit still holds back at the
+// end of the input (a file read with -r, or shutdown): they are made at
+// the start of each following minute of capture time, as Tick would have
+// made them, so the output depends only on the records. now is the last
+// record's capture time.
+func (d *Detector) Flush(now int64, emit func(*Decision)) {
+	for d.npending > 0 {
+		now = (now/int64(time.Minute) + 1) * int64(time.Minute)
+		before := d.npending
+		d.flushPending(now, emit)
+		if d.npending >= before {
+			return // cannot happen: a new minute admits at least one
+		}
+	}
+}
+
+// flushPending makes pending decisions at now, up to the limit, and
+// frees nothing else (unlike Tick).
+func (d *Detector) flushPending(now int64, emit func(*Decision)) {
+	m := now / int64(time.Minute)
+	if m != d.minute {
+		d.minute, d.inMinute, d.limitSaid = m, 0, false
+	}
+	for i, t := range d.tags {
+		if t == 0 {
+			continue
+		}
+		e := &d.tab[i]
+		if !e.pending || d.inMinute >= d.cfg.MaxPerMinute {
+			continue
+		}
+		e.pending = false
+		d.npending--
+		if dec := d.decide(e, e.pwindow, max(now, e.last)); dec != nil {
+			emit(dec)
+		}
+	}
+}

@@ -31,6 +31,8 @@ func appendEventText(dst []byte, e *record.Event, ts *Timestamper) []byte {
 	switch e.Kind {
 	case record.KindFlood:
 		return flood.AppendSummary(dst, &e.Flood, ts.Append)
+	case record.KindScan, record.KindLimit:
+		return e.Scan.AppendText(dst, ts.Append)
 	}
 	return dst
 }

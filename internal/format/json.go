@@ -74,6 +74,8 @@ func (j *JSON) AppendEvent(dst []byte, e *record.Event) []byte {
 	switch e.Kind {
 	case record.KindFlood:
 		return AppendFloodSummaryJSON(dst, &e.Flood, j.ts.Append)
+	case record.KindScan, record.KindLimit:
+		return e.Scan.AppendJSON(dst, j.ts.Append)
 	}
 	return dst
 }

@@ -61,6 +61,7 @@ type Journal struct {
 	vars map[string]string
 	bare map[string]string
 	buf  []byte
+	msg  []byte // a decision's MESSAGE
 	n    deliveryCounters
 }
 
@@ -138,6 +139,26 @@ func (j *Journal) sendEvent(line []byte, e *record.Event) error {
 		v["PF_SUPPRESSED"] = j.num(s.Suppressed)
 		j.buf = strconv.AppendFloat(j.buf[:0], s.Window.Seconds(), 'f', -1, 64)
 		v["PF_WINDOW"] = string(j.buf)
+	case record.KindScan:
+		// MESSAGE is the line after its timestamp (contract 1), so a
+		// journal reader matches "pfasciilogd: scan from ..." with or
+		// without a time of its own.
+		d := &e.Scan
+		v["PF_EVENT"] = "scan"
+		j.buf = d.AppendSource(j.buf[:0])
+		v["PF_SOURCE"] = string(j.buf)
+		v["PF_SCOPE"] = d.Scope()
+		v["PF_PORTS"] = j.num(uint64(d.Ports))
+		v["PF_WINDOW"] = d.WindowName()
+		v["PF_RULE"] = j.num(uint64(d.Rule))
+		v["PF_INTERFACE"] = j.name(cstring(d.Iface[:]))
+		j.msg = d.AppendMessage(j.msg[:0])
+		return j.send(j.msg, v)
+	case record.KindLimit:
+		v["PF_EVENT"] = "decision_limit"
+		v["PF_LIMIT"] = j.num(uint64(e.Scan.Limit))
+		j.msg = e.Scan.AppendMessage(j.msg[:0])
+		return j.send(j.msg, v)
 	}
 	return j.send(line, v)
 }
@@ -224,6 +245,14 @@ var smallNums = func() (t [256]string) {
 func (j *Journal) name(b []byte) string {
 	j.buf = pflog.AppendSafeName(j.buf[:0], b)
 	return string(j.buf)
+}
+
+// cstring returns b up to its first NUL.
+func cstring(b []byte) []byte {
+	if i := bytes.IndexByte(b, 0); i >= 0 {
+		return b[:i]
+	}
+	return b
 }
 
 func word(w string) string {
