@@ -693,7 +693,11 @@ func (d *Detector) victim(base int, tag uint32, now int64) *entry {
 
 // windowPorts counts e's ports tried within span ms of now.
 func (d *Detector) windowPorts(e *entry, now int64, span int64) int {
-	cut := (now-e.base)/1e6 - span
+	// The window ends at the last probe counted, not at now: a decision
+	// the per-minute limit held back is made later (Tick, Flush) and must
+	// still report the evidence that crossed the threshold, not a fast
+	// window that has emptied since (it said "0 ports ()").
+	cut := (e.last-e.base)/1e6 - span
 	n := 0
 	for i := 0; i < int(e.n); i++ {
 		if int64(e.times[i]) >= cut {
@@ -705,7 +709,11 @@ func (d *Detector) windowPorts(e *entry, now int64, span int64) int {
 
 // windowWeight sums the weights of e's ports tried within span ms of now.
 func (d *Detector) windowWeight(e *entry, now int64, span int64) int {
-	cut := (now-e.base)/1e6 - span
+	// The window ends at the last probe counted, not at now: a decision
+	// the per-minute limit held back is made later (Tick, Flush) and must
+	// still report the evidence that crossed the threshold, not a fast
+	// window that has emptied since (it said "0 ports ()").
+	cut := (e.last-e.base)/1e6 - span
 	w := 0
 	for i := 0; i < int(e.n); i++ {
 		if int64(e.times[i]) >= cut {
@@ -820,7 +828,11 @@ func (d *Detector) fill(o *Decision, e *entry, win uint8, now int64) {
 	if win == WindowFast {
 		span = d.fast
 	}
-	cut := (now-e.base)/1e6 - span
+	// The window ends at the last probe counted, not at now: a decision
+	// the per-minute limit held back is made later (Tick, Flush) and must
+	// still report the evidence that crossed the threshold, not a fast
+	// window that has emptied since (it said "0 ports ()").
+	cut := (e.last-e.base)/1e6 - span
 	firstMS := int64(-1)
 	for i := 0; i < int(e.n); i++ {
 		if int64(e.times[i]) < cut {

@@ -2,6 +2,7 @@ package stage
 
 import (
 	"sync/atomic"
+	"time"
 
 	"github.com/pfasciilogd/pfasciilogd/internal/detect"
 	"github.com/pfasciilogd/pfasciilogd/internal/record"
@@ -22,6 +23,7 @@ type Detect struct {
 	// daemon's statistics).
 	decisions *atomic.Uint64
 	emitFn    func(*detect.Decision)
+	minute    int64 // capture minute of the last record
 }
 
 // NewDetect returns a detection stage with its own detector. cfg must be
@@ -58,7 +60,16 @@ func (s *Detect) Record(r *record.Record, suppressed bool, emit Emitter) bool {
 	if sum.Version == 0 {
 		return true
 	}
-	detect.Classify(&s.probe, r.Time(), r.Hdr, sum, r.IP)
+	now := r.Time()
+	if m := now / int64(time.Minute); m != s.minute {
+		// A new minute of capture time: the decisions the per-minute
+		// limit held back are made now, before this record, from the
+		// records alone (also for -r, which has no ticker).
+		s.minute = m
+		s.emit = emit
+		s.d.Tick(now, s.emitFn)
+	}
+	detect.Classify(&s.probe, now, r.Hdr, sum, r.IP)
 	if dec := s.d.Observe(&s.probe); dec != nil {
 		s.emit = emit
 		s.report(dec)
