@@ -151,7 +151,8 @@ func stages(o *options, stats *daemon.Stats, log *daemon.Logger) func() []stage.
 		return nil
 	}
 	return func() []stage.Stage {
-		d, err := stage.NewDetect(o.detect, &stats.Decisions)
+		d, err := stage.NewDetect(o.detect, stage.DetectCounters{Decisions: &stats.Decisions,
+			Limited: &stats.DetectLimited, Evictions: &stats.DetectEvictions, Entries: &stats.DetectEntries})
 		if err != nil { // parse validated the configuration
 			log.Errorf("detection off: %v", err)
 			return nil

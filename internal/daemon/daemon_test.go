@@ -240,7 +240,7 @@ func BenchmarkPipeline(b *testing.B) {
 			var stages func() []stage.Stage
 			if bc.detect {
 				stages = func() []stage.Stage {
-					d, err := stage.NewDetect(detect.DefaultConfig(), nil)
+					d, err := stage.NewDetect(detect.DefaultConfig(), stage.DetectCounters{})
 					if err != nil {
 						b.Fatal(err)
 					}
