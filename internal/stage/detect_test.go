@@ -40,3 +40,29 @@ func TestDetectStage(t *testing.T) {
 		t.Fatalf("after Flush: entries %d, events %d", entries.Load(), len(ev))
 	}
 }
+
+// FuzzDetectStage: any packet bytes through the stage (summary, Classify,
+// detector) never panic and never keep a line out.
+func FuzzDetectStage(f *testing.F) {
+	f.Add(ipv4TCP(0x02, 20), uint8(9))
+	f.Add(ipv4TCP(0x12, 14), uint8(2))
+	f.Fuzz(func(t *testing.T, ip []byte, n uint8) {
+		cfg := detect.DefaultConfig()
+		cfg.TableSize, cfg.ProbationSize, cfg.MaxPerMinute = 16, 16, 1
+		s, err := NewDetect(cfg, DetectCounters{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ev events
+		for i := range int(n%32) + 1 {
+			b := append([]byte(nil), ip...)
+			if len(b) > 23 {
+				binary.BigEndian.PutUint16(b[22:], uint16(i))
+			}
+			if !s.Record(rec(b, int64(i)), false, &ev) {
+				t.Fatal("the detector kept a line out")
+			}
+		}
+		s.Flush(100e9, &ev)
+	})
+}
