@@ -6,6 +6,7 @@ import (
 	"github.com/pfasciilogd/pfasciilogd/internal/budget"
 	"io"
 	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -81,6 +82,7 @@ func configtest(o *options, out, errOut io.Writer) int {
 	} else {
 		c.ok("line budget", "off: every line is written")
 	}
+	checkDetect(c, o)
 	if c.errors > 0 {
 		fmt.Fprintf(errOut, "pfasciilogd: configuration test failed: %d error(s), %d warning(s)\n", c.errors, c.warnings)
 		return 1
@@ -351,4 +353,33 @@ func plainErr(err error) error {
 		return pe.Err
 	}
 	return err
+}
+
+// checkDetect prints the detection settings (parse validated them).
+func checkDetect(c *checker, o *options) {
+	if o.noDetect {
+		c.ok("detection", "off (-nodetect): no decision lines")
+		return
+	}
+	d := o.detect
+	c.ok("detection", "fast window %s, slow window %s, weights %d,%d (ports below 1024, others), IPv6 per /%d%s, hold %v, at most %d decisions per minute, table %d + %d probation slots",
+		windowString(d.Fast), windowString(d.Slow), d.PrivilegedWeight, d.OtherWeight, d.Prefix6,
+		map[bool]string{true: " (always named)", false: ""}[d.AlwaysPrefix], d.Hold, d.MaxPerMinute, d.TableSize, d.ProbationSize)
+	learn := "learned from outbound records"
+	if !d.LearnOwn {
+		learn = "not learned (-nolearn-own)"
+	}
+	c.ok("detection: own addresses", "%s; %s", prefixList(d.Own), learn)
+	c.ok("detection: ignored", "%s", prefixList(d.Ignore))
+}
+
+func prefixList(l []netip.Prefix) string {
+	if len(l) == 0 {
+		return "none"
+	}
+	s := make([]string, len(l))
+	for i, p := range l {
+		s[i] = p.String()
+	}
+	return strings.Join(s, ", ")
 }

@@ -335,13 +335,29 @@ func TestWorkersSameOutput(t *testing.T) {
 		return out
 	}
 	for _, format := range []string{"text", "json", "filterlog"} {
-		one := run("-format", format, "-workers", "1")
+		one := run("-format", format, "-workers", "1", "-nodetect")
 		if n := bytes.Count(one, []byte("\n")); n != 60000 {
-			t.Fatalf("%s: %d lines for 60000 records", format, n)
+			t.Fatalf("%s -nodetect: %d lines for 60000 records", format, n)
+		}
+		for _, w := range []string{"2", "4"} {
+			if many := run("-format", format, "-workers", w, "-nodetect"); !bytes.Equal(one, many) {
+				t.Fatalf("%s: -workers %s output differs from -workers 1", format, w)
+			}
+		}
+		// Detection on (the default): decision lines among the packet
+		// lines, at the same places for every worker count.
+		one = run("-format", format, "-workers", "1")
+		scan := " pfasciilogd: scan from "
+		if format == "json" {
+			scan = `"event":"scan"`
+		}
+		n, d := bytes.Count(one, []byte("\n")), bytes.Count(one, []byte(scan))
+		if d == 0 || n-d != 60000 {
+			t.Fatalf("%s: %d lines, %d of them decisions, for 60000 records", format, n, d)
 		}
 		for _, w := range []string{"2", "4"} {
 			if many := run("-format", format, "-workers", w); !bytes.Equal(one, many) {
-				t.Fatalf("%s: -workers %s output differs from -workers 1", format, w)
+				t.Fatalf("%s with detection: -workers %s output differs from -workers 1:\n%s", format, w, firstDiff(one, many))
 			}
 		}
 	}

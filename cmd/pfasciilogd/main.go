@@ -11,11 +11,14 @@ import (
 	"fmt"
 	"github.com/pfasciilogd/pfasciilogd/internal/budget"
 	"io"
+	"net/netip"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/pfasciilogd/pfasciilogd/internal/daemon"
+	"github.com/pfasciilogd/pfasciilogd/internal/detect"
 	"github.com/pfasciilogd/pfasciilogd/internal/output"
 )
 
@@ -60,6 +63,21 @@ type options struct {
 	showVersion  bool
 	configtest   bool
 	set          map[string]bool
+
+	// detection (internal/detect)
+	noDetect     bool
+	detFast      string
+	detSlow      string
+	detWeights   string
+	detPrefix6   int
+	detName      bool
+	detHold      time.Duration
+	detLimit     int
+	detTable     int
+	detProbation int
+	own, ignore  listFlag
+	noLearnOwn   bool
+	detect       detect.Config // from the flags above, validated
 }
 
 // service reports whether the daemon runs as a long-lived service (live
@@ -76,6 +94,11 @@ const synopsis = `usage: pfasciilogd [-FhnSV] [-B bufsize] [-i interface]... [-o
                    [-state file] [-status file] [-syslog]
                    [-syslog-facility facility] [-syslog-remote url]...
                    [-syslog-tag tag] [-workers N]
+                   [-nodetect | [-detect-fast N/duration] [-detect-slow N/duration]
+                    [-detect-weights P,O] [-detect-prefix6 N] [-detect-name-prefix]
+                    [-detect-hold duration] [-detect-limit N] [-detect-table N]
+                    [-detect-probation N] [-own prefix]... [-ignore prefix]...
+                    [-nolearn-own]]
 `
 
 // usageText is what -h prints: the synopsis, what -S and -syslog each
@@ -194,6 +217,20 @@ func newFlagSet(o *options) *flag.FlagSet {
 	fs.IntVar(&o.lineBudget, "line-budget", budget.DefaultRate, "write at most `N` per-packet lines a second from all inputs together; over it lines are summarised, one-off sources first, decision lines never (0 = off; default off for plain -r)")
 	fs.IntVar(&o.workers, "workers", 0, "`N` goroutines decode and format per input, 1 to 64 (default: one per CPU, at most 4; 1 = all in one)")
 	fs.BoolVar(&o.showVersion, "V", false, "print the version and exit")
+	dc := detect.DefaultConfig()
+	fs.BoolVar(&o.noDetect, "nodetect", false, "do not detect scanners (no decision lines; per-packet lines only)")
+	fs.StringVar(&o.detFast, "detect-fast", windowString(dc.Fast), "detection: fast window, `N/duration`: decide when the weight of distinct ports within duration reaches N")
+	fs.StringVar(&o.detSlow, "detect-slow", windowString(dc.Slow), "detection: slow window, `N/duration`")
+	fs.StringVar(&o.detWeights, "detect-weights", fmt.Sprintf("%d,%d", dc.PrivilegedWeight, dc.OtherWeight), "detection: weight of a port below 1024 and of any other port, `P,O`")
+	fs.IntVar(&o.detPrefix6, "detect-prefix6", dc.Prefix6, "detection: IPv6 sources add up per /`N` (128 = per address)")
+	fs.BoolVar(&o.detName, "detect-name-prefix", false, "detection: name the IPv6 prefix even when one address of it took part")
+	fs.DurationVar(&o.detHold, "detect-hold", dc.Hold, "detection: after a decision, do not decide against the source again for `duration` (keep it = fail2ban's bantime)")
+	fs.IntVar(&o.detLimit, "detect-limit", dc.MaxPerMinute, "detection: at most `N` new decisions per minute; more wait for the next minute")
+	fs.IntVar(&o.detTable, "detect-table", dc.TableSize, "detection: `N` sources accumulating evidence (2+ ports) are tracked")
+	fs.IntVar(&o.detProbation, "detect-probation", dc.ProbationSize, "detection: `N` slots for sources seen with one port")
+	fs.Var(&o.own, "own", "detection: this host's address or `prefix`, never decided against (repeatable; own addresses are also learned from outbound records)")
+	fs.Var(&o.ignore, "ignore", "detection: never decide against this address or `prefix` (repeatable)")
+	fs.BoolVar(&o.noLearnOwn, "nolearn-own", false, "detection: do not learn own addresses from outbound records")
 	return fs
 }
 
@@ -311,7 +348,126 @@ func parse(args []string) (*options, error) {
 	if o.set["u"] && o.user == "" {
 		return nil, usagef("-u needs a user name or uid")
 	}
+	if err := parseDetect(o); err != nil {
+		return nil, err
+	}
 	return o, nil
+}
+
+// detectFlags are the flags that configure detection (-nodetect turns
+// it off: they would do nothing).
+var detectFlags = []string{"detect-fast", "detect-slow", "detect-weights", "detect-prefix6",
+	"detect-name-prefix", "detect-hold", "detect-limit", "detect-table", "detect-probation",
+	"own", "ignore", "nolearn-own"}
+
+// parseDetect fills o.detect from the detection flags and checks it.
+func parseDetect(o *options) error {
+	if o.noDetect {
+		for _, f := range detectFlags {
+			if o.set[f] {
+				return usagef("-%s configures detection, which -nodetect turns off", f)
+			}
+		}
+		return nil
+	}
+	c := detect.DefaultConfig()
+	var err error
+	if c.Fast, err = parseWindow(o.detFast); err != nil {
+		return usagef("-detect-fast %q: %v", o.detFast, err)
+	}
+	if c.Slow, err = parseWindow(o.detSlow); err != nil {
+		return usagef("-detect-slow %q: %v", o.detSlow, err)
+	}
+	p, q, ok := strings.Cut(o.detWeights, ",")
+	if c.PrivilegedWeight, err = strconv.Atoi(p); !ok || err != nil {
+		return usagef("-detect-weights %q: want two numbers P,O, e.g. 3,1", o.detWeights)
+	}
+	if c.OtherWeight, err = strconv.Atoi(q); err != nil {
+		return usagef("-detect-weights %q: want two numbers P,O, e.g. 3,1", o.detWeights)
+	}
+	c.Prefix6 = o.detPrefix6
+	c.AlwaysPrefix = o.detName
+	c.Hold = o.detHold
+	c.MaxPerMinute = o.detLimit
+	c.TableSize = o.detTable
+	c.ProbationSize = o.detProbation
+	c.LearnOwn = !o.noLearnOwn
+	for _, l := range []struct {
+		flag string
+		in   listFlag
+		out  *[]netip.Prefix
+	}{{"own", o.own, &c.Own}, {"ignore", o.ignore, &c.Ignore}} {
+		for _, v := range l.in {
+			for _, f := range strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' }) {
+				pr, err := parsePrefix(f)
+				if err != nil {
+					return usagef("-%s %q: %v", l.flag, f, err)
+				}
+				*l.out = append(*l.out, pr)
+			}
+		}
+	}
+	// Zero means "default" to detect.Config; on the command line it is
+	// an error, so check before Validate fills defaults in.
+	for _, z := range []struct {
+		flag string
+		v    int64
+	}{{"detect-prefix6", int64(c.Prefix6)}, {"detect-limit", int64(c.MaxPerMinute)},
+		{"detect-table", int64(c.TableSize)}, {"detect-probation", int64(c.ProbationSize)},
+		{"detect-weights", int64(min(c.PrivilegedWeight, c.OtherWeight))}} {
+		if z.v <= 0 {
+			return usagef("-%s must be positive", z.flag)
+		}
+	}
+	if c.Hold <= 0 {
+		return usagef("-detect-hold %v: want a positive duration, e.g. 1h (keep it equal to fail2ban's bantime)", c.Hold)
+	}
+	if err := c.Validate(); err != nil {
+		return usagef("%v", err)
+	}
+	o.detect = c
+	return nil
+}
+
+// parseWindow reads N/duration, e.g. 24/5s.
+func parseWindow(v string) (detect.Window, error) {
+	n, d, ok := strings.Cut(v, "/")
+	if !ok {
+		return detect.Window{}, errors.New("want N/duration, e.g. 24/5s (N = weight of distinct ports)")
+	}
+	t, err := strconv.Atoi(n)
+	if err != nil || t <= 0 {
+		return detect.Window{}, fmt.Errorf("threshold %q: want a positive number", n)
+	}
+	span, err := time.ParseDuration(d)
+	if err != nil || span <= 0 {
+		return detect.Window{}, fmt.Errorf("duration %q: want a positive Go duration, e.g. 5s or 1h", d)
+	}
+	return detect.Window{Span: span, Threshold: t}, nil
+}
+
+func windowString(w detect.Window) string {
+	return strconv.Itoa(w.Threshold) + "/" + w.Span.String()
+}
+
+// parsePrefix reads an address (a /32 or /128) or a prefix in CIDR form.
+func parsePrefix(v string) (netip.Prefix, error) {
+	if strings.Contains(v, "/") {
+		p, err := netip.ParsePrefix(v)
+		if err != nil {
+			return p, errors.New("want an address or a prefix such as 192.0.2.0/24 or 2001:db8::/48")
+		}
+		if p.Addr().Is4In6() {
+			return p, errors.New("an IPv4-mapped IPv6 prefix never matches: write the IPv4 prefix")
+		}
+		return p.Masked(), nil
+	}
+	a, err := netip.ParseAddr(v)
+	if err != nil || a.Zone() != "" {
+		return netip.Prefix{}, errors.New("want an address or a prefix such as 192.0.2.0/24 or 2001:db8::/48")
+	}
+	a = a.Unmap()
+	return netip.PrefixFrom(a, a.BitLen()), nil
 }
 
 func parseSize(s string) (int, error) {

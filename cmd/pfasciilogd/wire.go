@@ -3,14 +3,13 @@ package main
 import (
 	"errors"
 	"fmt"
-	"github.com/pfasciilogd/pfasciilogd/internal/budget"
-	"github.com/pfasciilogd/pfasciilogd/internal/stage"
 	"os"
 	"os/user"
 	"runtime"
 	"strings"
 	"time"
 
+	"github.com/pfasciilogd/pfasciilogd/internal/budget"
 	"github.com/pfasciilogd/pfasciilogd/internal/capsicum"
 	"github.com/pfasciilogd/pfasciilogd/internal/capture"
 	"github.com/pfasciilogd/pfasciilogd/internal/daemon"
@@ -22,6 +21,7 @@ import (
 	"github.com/pfasciilogd/pfasciilogd/internal/pidfile"
 	"github.com/pfasciilogd/pfasciilogd/internal/privilege"
 	"github.com/pfasciilogd/pfasciilogd/internal/source"
+	"github.com/pfasciilogd/pfasciilogd/internal/stage"
 )
 
 // start opens everything in the order privilege separation needs (pid
@@ -121,8 +121,8 @@ func start(o *options, log *daemon.Logger, sigs <-chan os.Signal) error {
 	go tick(stopTick, st, watch)
 	err = daemon.Run(daemon.Config{
 		Workers:      workers(o),
-		Stages:       stagesFor(o, stats),
 		Flood:        flood.Config{MaxPerSource: o.maxPerSource, Window: o.window},
+		Stages:       stages(o, stats, log),
 		Sources:      keeper.wrap(srcs),
 		Stats:        stats,
 		Sequential:   !o.follow && len(o.files) > 0,
@@ -141,6 +141,38 @@ func start(o *options, log *daemon.Logger, sigs <-chan os.Signal) error {
 		keeper.stop()
 	}
 	return exitStatus(err, openFailed, stats, outs, log)
+}
+
+// stages makes the per-source stages after flood control: the detector
+// (unless -nodetect). Flood control comes first (daemon.Config.Flood);
+// the line budget, when it is wired, comes after detection, so that the
+// detector reads every record and its decisions are never cut.
+func stages(o *options, stats *daemon.Stats, log *daemon.Logger) func() []stage.Stage {
+	// One bucket for every source: the budget is global.
+	var b *budget.Bucket
+	if o.lineBudget > 0 {
+		b = budget.New(o.lineBudget, &stats.Budget)
+	}
+	if o.noDetect && b == nil {
+		return nil
+	}
+	return func() []stage.Stage {
+		var ss []stage.Stage
+		if !o.noDetect {
+			d, err := stage.NewDetect(o.detect, stage.DetectCounters{Decisions: &stats.Decisions,
+				Limited: &stats.DetectLimited, Evictions: &stats.DetectEvictions, Entries: &stats.DetectEntries})
+			if err != nil { // parse validated the configuration
+				log.Errorf("detection off: %v", err)
+			} else {
+				ss = append(ss, d)
+			}
+		}
+		// Last: the detector has seen every record before a line is held back.
+		if b != nil {
+			ss = append(ss, stage.NewBudget(b, stage.BudgetConfig{}))
+		}
+		return ss
+	}
 }
 
 // exitStatus tells the truth about the run (exit status 1): an input
@@ -528,12 +560,3 @@ func workers(o *options) int {
 // stagesFor makes the stages that follow flood control in every source's
 // pipeline: the line budget, last, drawing from one bucket for all
 // sources.
-func stagesFor(o *options, stats *daemon.Stats) func() []stage.Stage {
-	if o.lineBudget <= 0 {
-		return nil
-	}
-	b := budget.New(o.lineBudget, &stats.Budget)
-	return func() []stage.Stage {
-		return []stage.Stage{stage.NewBudget(b, stage.BudgetConfig{})}
-	}
-}

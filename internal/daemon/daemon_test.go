@@ -2,6 +2,8 @@ package daemon
 
 import (
 	"bytes"
+	"github.com/pfasciilogd/pfasciilogd/internal/detect"
+	"github.com/pfasciilogd/pfasciilogd/internal/stage"
 	"io"
 	"os"
 	"strings"
@@ -227,20 +229,33 @@ func BenchmarkPipeline(b *testing.B) {
 		name    string
 		workers int
 		flood   int
-	}{{"workers=1", 1, 0}, {"workers=1/flood", 1, 5}, {"workers=2", 2, 0}} {
+		detect  bool
+	}{{"workers=1", 1, 0, false}, {"workers=1/flood", 1, 5, false}, {"workers=2", 2, 0, false},
+		{"workers=1/detect", 1, 0, true}, {"workers=1/flood/detect", 1, 5, true}, {"workers=2/detect", 2, 0, true}} {
 		b.Run(bc.name, func(b *testing.B) {
 			const n = 200000
 			data := capture(&testing.T{}, n, -1)
 			b.ReportAllocs()
 			b.ResetTimer()
+			var stages func() []stage.Stage
+			if bc.detect {
+				stages = func() []stage.Stage {
+					d, err := stage.NewDetect(detect.DefaultConfig(), stage.DetectCounters{})
+					if err != nil {
+						b.Fatal(err)
+					}
+					return []stage.Stage{d}
+				}
+			}
 			for b.Loop() {
 				r, _ := pcapfile.NewReader("mem", bytes.NewReader(data))
-				Run(Config{Sources: []source.Source{r}, Sequential: true,
+				Run(Config{Sources: []source.Source{r}, Sequential: true, Stages: stages,
 					NewFormatter: func() format.Formatter { return format.NewText(time.UTC) },
 					Sink:         discardSink{}, SinkName: "none", Log: NewLogger(io.Discard), Quiet: true,
 					Workers: bc.workers, Flood: flood.Config{MaxPerSource: bc.flood, TableSize: 1024}})
 			}
 			b.ReportMetric(float64(b.N*n)/b.Elapsed().Seconds(), "records/s")
+			b.ReportMetric(b.Elapsed().Seconds()*1e9/float64(b.N*n), "ns/record")
 		})
 	}
 }

@@ -22,19 +22,23 @@ type Stats struct {
 	Summaries  atomic.Uint64 // flood control: summary lines written
 	Evictions  atomic.Uint64 // flood control: sources evicted from the full table
 
-	Decisions atomic.Uint64 // detection: scan decisions made (the detector stage adds to it)
-
 	// Budget counts the global line budget's withheld lines and summaries
 	// (the budget stages add to it: pass &Stats.Budget to budget.New).
 	Budget budget.Counters
+
+	Decisions       atomic.Uint64 // detection: scan decisions made (the detector stage adds to it)
+	DetectLimited   atomic.Uint64 // detection: decisions the per-minute limit made wait
+	DetectEvictions atomic.Uint64 // detection: sources with evidence evicted from the full table
+	DetectEntries   atomic.Int64  // detection: sources tracked with evidence
 }
 
 // String renders the counters for a log message.
 func (s *Stats) String() string {
 	msg := fmt.Sprintf("records read %d, lines written %d, malformed records skipped %d, corrupt input skipped %d, lines lost on output %d, kernel received %d, kernel dropped %d",
 		s.Read.Load(), s.Written.Load(), s.Malformed.Load(), s.Skipped.Load(), s.Lost.Load(), s.Received.Load(), s.Dropped.Load())
-	if n := s.Decisions.Load(); n > 0 {
-		msg += fmt.Sprintf(", scan decisions %d", n)
+	if n := s.Decisions.Load(); n > 0 || s.DetectLimited.Load() > 0 || s.DetectEntries.Load() > 0 {
+		msg += fmt.Sprintf(", scan decisions %d (held by the limit %d), detector: sources tracked %d, evicted %d",
+			n, s.DetectLimited.Load(), s.DetectEntries.Load(), s.DetectEvictions.Load())
 	}
 	if sup, sum, ev := s.Suppressed.Load(), s.Summaries.Load(), s.Evictions.Load(); sup+sum+ev > 0 {
 		msg += fmt.Sprintf(", flood control: records suppressed %d, summaries %d, sources evicted %d", sup, sum, ev)

@@ -693,7 +693,11 @@ func (d *Detector) victim(base int, tag uint32, now int64) *entry {
 
 // windowPorts counts e's ports tried within span ms of now.
 func (d *Detector) windowPorts(e *entry, now int64, span int64) int {
-	cut := (now-e.base)/1e6 - span
+	// The window ends at the last probe counted, not at now: a decision
+	// the per-minute limit held back is made later (Tick, Flush) and must
+	// still report the evidence that crossed the threshold, not a fast
+	// window that has emptied since (it said "0 ports ()").
+	cut := (e.last-e.base)/1e6 - span
 	n := 0
 	for i := 0; i < int(e.n); i++ {
 		if int64(e.times[i]) >= cut {
@@ -705,7 +709,11 @@ func (d *Detector) windowPorts(e *entry, now int64, span int64) int {
 
 // windowWeight sums the weights of e's ports tried within span ms of now.
 func (d *Detector) windowWeight(e *entry, now int64, span int64) int {
-	cut := (now-e.base)/1e6 - span
+	// The window ends at the last probe counted, not at now: a decision
+	// the per-minute limit held back is made later (Tick, Flush) and must
+	// still report the evidence that crossed the threshold, not a fast
+	// window that has emptied since (it said "0 ports ()").
+	cut := (e.last-e.base)/1e6 - span
 	w := 0
 	for i := 0; i < int(e.n); i++ {
 		if int64(e.times[i]) >= cut {
@@ -820,7 +828,11 @@ func (d *Detector) fill(o *Decision, e *entry, win uint8, now int64) {
 	if win == WindowFast {
 		span = d.fast
 	}
-	cut := (now-e.base)/1e6 - span
+	// The window ends at the last probe counted, not at now: a decision
+	// the per-minute limit held back is made later (Tick, Flush) and must
+	// still report the evidence that crossed the threshold, not a fast
+	// window that has emptied since (it said "0 ports ()").
+	cut := (e.last-e.base)/1e6 - span
 	firstMS := int64(-1)
 	for i := 0; i < int(e.n); i++ {
 		if int64(e.times[i]) < cut {
@@ -907,6 +919,45 @@ func (d *Detector) Tick(now int64, emit func(*Decision)) {
 		}
 		if d.sweep++; d.sweep == len(d.ptab) {
 			d.sweep = 0
+		}
+	}
+}
+
+// Flush makes the decisions the per-minute limit still holds back at the
+// end of the input (a file read with -r, or shutdown): they are made at
+// the start of each following minute of capture time, as Tick would have
+// made them, so the output depends only on the records. now is the last
+// record's capture time.
+func (d *Detector) Flush(now int64, emit func(*Decision)) {
+	for d.npending > 0 {
+		now = (now/int64(time.Minute) + 1) * int64(time.Minute)
+		before := d.npending
+		d.flushPending(now, emit)
+		if d.npending >= before {
+			return // cannot happen: a new minute admits at least one
+		}
+	}
+}
+
+// flushPending makes pending decisions at now, up to the limit, and
+// frees nothing else (unlike Tick).
+func (d *Detector) flushPending(now int64, emit func(*Decision)) {
+	m := now / int64(time.Minute)
+	if m != d.minute {
+		d.minute, d.inMinute, d.limitSaid = m, 0, false
+	}
+	for i, t := range d.tags {
+		if t == 0 {
+			continue
+		}
+		e := &d.tab[i]
+		if !e.pending || d.inMinute >= d.cfg.MaxPerMinute {
+			continue
+		}
+		e.pending = false
+		d.npending--
+		if dec := d.decide(e, e.pwindow, max(now, e.last)); dec != nil {
+			emit(dec)
 		}
 	}
 }

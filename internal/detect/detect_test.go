@@ -461,3 +461,39 @@ func TestMemory(t *testing.T) {
 		t.Errorf("default tables take %d bytes", st.Bytes)
 	}
 }
+
+// TestHeldDecisionKeepsItsEvidence: a decision the per-minute limit held
+// back, made at the next minute by Tick or Flush, reports the ports that
+// crossed the threshold, not the (by then empty) fast window.
+func TestHeldDecisionKeepsItsEvidence(t *testing.T) {
+	for _, flush := range []bool{false, true} {
+		cfg := DefaultConfig()
+		cfg.MaxPerMinute = 1
+		d, err := New(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []Decision
+		base := int64(600e9)
+		for s, src := range []string{"198.51.100.1", "198.51.100.2"} {
+			for i := range 8 {
+				p := Probe{Time: base + int64(s)*1e9 + int64(i)*1e8, Kind: KindProbe, Src: netip.MustParseAddr(src), Proto: 6, Port: uint16(1 + i)}
+				if dec := d.Observe(&p); dec != nil {
+					got = append(got, *dec)
+				}
+			}
+		}
+		emit := func(dec *Decision) { got = append(got, *dec) }
+		if flush {
+			d.Flush(base+3e9, emit)
+		} else {
+			d.Tick(base+60e9, emit)
+		}
+		if len(got) != 3 || got[1].Event != EventLimit || got[2].Event != EventScan {
+			t.Fatalf("flush %v: decisions %+v", flush, got)
+		}
+		if h := got[2]; h.Ports != 8 || h.At != base+60e9 || h.Source.String() != "198.51.100.2/32" {
+			t.Fatalf("flush %v: held decision %+v", flush, h)
+		}
+	}
+}

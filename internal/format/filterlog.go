@@ -71,7 +71,11 @@ func NewFilterlog(loc *time.Location, host string) *Filterlog {
 }
 
 // AppendEvent implements Formatter: events keep the text form (the
-// daemon's own voice after the timestamp), as before.
+// daemon's own voice after the timestamp), as before; scan decisions too
+// ("<ts> pfasciilogd: scan from ..."). The readers of filterlog files
+// (CrowdSec's firewallservices/pf-logs, fail2ban's filterlog filters)
+// match only "filterlog[...]: " lines after "TS HOST", so they ignore
+// these lines; the shipped pfasciilogd filter and parser read them.
 func (f *Filterlog) AppendEvent(dst []byte, e *record.Event) []byte {
 	return appendEventText(dst, e, &f.ts)
 }

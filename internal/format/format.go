@@ -34,6 +34,8 @@ func appendEventText(dst []byte, e *record.Event, ts *Timestamper) []byte {
 		return flood.AppendSummary(dst, &e.Flood, ts.Append)
 	case record.KindBudget:
 		return budget.AppendSummary(dst, &e.Budget, ts.Append)
+	case record.KindScan, record.KindLimit:
+		return e.Scan.AppendText(dst, ts.Append)
 	}
 	return dst
 }

@@ -76,6 +76,8 @@ func (j *JSON) AppendEvent(dst []byte, e *record.Event) []byte {
 		return AppendFloodSummaryJSON(dst, &e.Flood, j.ts.Append)
 	case record.KindBudget:
 		return AppendBudgetSummaryJSON(dst, &e.Budget, j.ts.Append)
+	case record.KindScan, record.KindLimit:
+		return e.Scan.AppendJSON(dst, j.ts.Append)
 	}
 	return dst
 }

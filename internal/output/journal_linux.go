@@ -62,6 +62,7 @@ type Journal struct {
 	vars map[string]string
 	bare map[string]string
 	buf  []byte
+	msg  []byte // a decision's MESSAGE
 	n    deliveryCounters
 }
 
@@ -147,6 +148,26 @@ func (j *Journal) sendEvent(line []byte, e *record.Event) error {
 		j.buf = budget.AppendSeconds(j.buf[:0], s.At-s.Start)
 		v["PF_WINDOW"] = string(j.buf)
 		v["PF_BUDGET"] = j.num(uint64(s.Rate))
+	case record.KindScan:
+		// MESSAGE is the line after its timestamp (contract 1), so a
+		// journal reader matches "pfasciilogd: scan from ..." with or
+		// without a time of its own.
+		d := &e.Scan
+		v["PF_EVENT"] = "scan"
+		j.buf = d.AppendSource(j.buf[:0])
+		v["PF_SOURCE"] = string(j.buf)
+		v["PF_SCOPE"] = d.Scope()
+		v["PF_PORTS"] = j.num(uint64(d.Ports))
+		v["PF_WINDOW"] = d.WindowName()
+		v["PF_RULE"] = j.num(uint64(d.Rule))
+		v["PF_INTERFACE"] = j.name(cstring(d.Iface[:]))
+		j.msg = d.AppendMessage(j.msg[:0])
+		return j.send(j.msg, v)
+	case record.KindLimit:
+		v["PF_EVENT"] = "decision_limit"
+		v["PF_LIMIT"] = j.num(uint64(e.Scan.Limit))
+		j.msg = e.Scan.AppendMessage(j.msg[:0])
+		return j.send(j.msg, v)
 	}
 	return j.send(line, v)
 }
@@ -233,6 +254,14 @@ var smallNums = func() (t [256]string) {
 func (j *Journal) name(b []byte) string {
 	j.buf = pflog.AppendSafeName(j.buf[:0], b)
 	return string(j.buf)
+}
+
+// cstring returns b up to its first NUL.
+func cstring(b []byte) []byte {
+	if i := bytes.IndexByte(b, 0); i >= 0 {
+		return b[:i]
+	}
+	return b
 }
 
 func word(w string) string {

@@ -1,12 +1,15 @@
 package output_test
 
 import (
+	"net/netip"
+
 	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"github.com/pfasciilogd/pfasciilogd/internal/budget"
+	"github.com/pfasciilogd/pfasciilogd/internal/detect"
 	"net"
 	"os"
 	"os/exec"
@@ -282,6 +285,14 @@ func testJournalFields(t *testing.T) {
 		Start: 1795258721e9, At: 1795258722e9, Rate: 2000}}
 	b.Buf = jf.AppendEvent(b.Buf, &bev)
 	b.Add(nil, &bev)
+	// A scan decision (issue 12): MESSAGE is the text line after its
+	// timestamp, whatever the format, with the PF_* fields of contract 1.
+	scan := record.Event{Kind: record.KindScan, Scan: detect.Decision{Event: detect.EventScan, At: 1795258722e9,
+		Source: netip.MustParsePrefix("2001:db8:bad:7::/64"), Addresses: 5, Ports: 14, Window: detect.WindowFast,
+		First: 1795258682e9, Last: 1795258722e9, Rule: 7, Iface: [16]byte{'v', 't', 'n', 'e', 't', '0'}}}
+	scan.Scan.Protos[0], scan.Scan.NProtos = detect.ProtoCount{Proto: 6, N: 14}, 1
+	b.Buf = jf.AppendEvent(b.Buf, &scan)
+	b.Add(nil, &scan)
 	if err := output.WriteBatch(j, &b); err != nil {
 		t.Fatal(err)
 	}
@@ -293,16 +304,21 @@ func testJournalFields(t *testing.T) {
 	if err := j.Write([]byte("plain one\nplain two\n")); err != nil {
 		t.Fatal(err)
 	}
-	es := journalEntries(t, len(cases)+4)
-	if len(es) != len(cases)+4 {
-		t.Fatalf("%d entries, want %d", len(es), len(cases)+4)
+	es := journalEntries(t, len(cases)+5)
+	if len(es) != len(cases)+5 {
+		t.Fatalf("%d entries, want %d", len(es), len(cases)+5)
 	}
 	if e := es[len(cases)+1]; e["MESSAGE"] != strings.TrimSuffix(string(jf.AppendEvent(nil, &bev)), "\n") ||
 		e["PF_EVENT"] != "line_budget" || e["PF_WITHHELD"] != "18234" || e["PF_FIRST_LINES"] != "18000" ||
 		e["PF_WINDOW"] != "1" || e["PF_BUDGET"] != "2000" {
 		t.Errorf("line budget entry: %v", e)
 	}
-	es = append(es[:len(cases)+1], es[len(cases)+2:]...)
+	if e := es[len(cases)+2]; e["MESSAGE"] != "pfasciilogd: scan from 2001:db8:bad:7::/64: 14 ports (tcp 14) from 5 addresses in 40s, fast window, rule 7 on vtnet0" ||
+		e["PF_EVENT"] != "scan" || e["PF_SOURCE"] != "2001:db8:bad:7::/64" || e["PF_SCOPE"] != "range" || e["PF_PORTS"] != "14" ||
+		e["PF_WINDOW"] != "fast" || e["PF_RULE"] != "7" || e["PF_INTERFACE"] != "vtnet0" || e["SYSLOG_IDENTIFIER"] != "pfasciilogd" {
+		t.Errorf("scan decision entry: %v", e)
+	}
+	es = append(es[:len(cases)+1], es[len(cases)+3:]...)
 	if e := es[len(cases)]; e["MESSAGE"] != evLine || e["PF_EVENT"] != "flood_summary" || e["PF_SOURCE"] != "198.51.100.7" ||
 		e["PF_SUPPRESSED"] != "4906" || e["PF_SOURCES"] != "1" || e["PF_WINDOW"] != "120" {
 		t.Errorf("flood summary entry: %v", e)
@@ -348,7 +364,7 @@ func testJournalFields(t *testing.T) {
 			t.Errorf("plain entry %d: %v", i, e)
 		}
 	}
-	if st := j.Stats(); st.Sent != uint64(len(cases)+4) || st.Dropped != 0 {
+	if st := j.Stats(); st.Sent != uint64(len(cases)+5) || st.Dropped != 0 {
 		t.Errorf("stats %+v", st)
 	}
 	t.Logf("%d journal entries checked field by field", len(es))

@@ -175,7 +175,7 @@ func TestEndToEndFail2ban(t *testing.T) {
 	writeCapture(t, pflog, 0, recsA)
 	pidfile := filepath.Join(dir, "pfasciilogd.pid")
 	var pfaErr bytes.Buffer
-	pfaCmd := exec.Command(pfa, "-r", pflog, "-F", "-o", pfLog, "-p", pidfile)
+	pfaCmd := exec.Command(pfa, "-r", pflog, "-F", "-o", pfLog, "-p", pidfile, "-nodetect") // counts per-packet lines; decisions are tested in cmd/pfasciilogd and internal/crowdsec
 	pfaCmd.Stderr = &pfaErr
 	// Local time 3:30 (2:30 in summer) behind fail2ban's UTC: lines would
 	// look hours old, beyond findtime, if fail2ban ignored the offset.

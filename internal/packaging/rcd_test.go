@@ -286,12 +286,28 @@ pfasciilogd_window=2m
 pfasciilogd_line_budget=5000
 pfasciilogd_runas=""
 pfasciilogd_flags="-B 4m -t 100ms"
+pfasciilogd_detect_fast=20/4s
+pfasciilogd_detect_slow=25/2h
+pfasciilogd_detect_weights=2,1
+pfasciilogd_detect_prefix6=56
+pfasciilogd_detect_name_prefix=YES
+pfasciilogd_detect_hold=2h
+pfasciilogd_detect_limit=30
+pfasciilogd_detect_table=4096
+pfasciilogd_detect_probation=65536
+pfasciilogd_own="192.0.2.1 2001:db8::/64"
+pfasciilogd_ignore=198.51.100.0/24
+pfasciilogd_learn_own=NO
 `,
 		kldLoaded: true,
 		ifExists:  "pflog0 pflog1",
 		exec: append(quiet, "-p", "/var/run/pfa.pid", "-o", "/var/log/pf-scan.log",
 			"-format", "json", "-max-per-source", "50", "-window", "2m", "-line-budget", "5000",
-			"-i", "pflog0", "-i", "pflog1", "-status", "/var/run/pfasciilogd/status", "-B", "4m", "-t", "100ms"),
+			"-i", "pflog0", "-i", "pflog1", "-status", "/var/run/pfasciilogd/status",
+			"-detect-fast", "20/4s", "-detect-slow", "25/2h", "-detect-weights", "2,1", "-detect-prefix6", "56",
+			"-detect-hold", "2h", "-detect-limit", "30", "-detect-table", "4096", "-detect-probation", "65536",
+			"-detect-name-prefix", "-own", "192.0.2.1", "-own", "2001:db8::/64", "-ignore", "198.51.100.0/24", "-nolearn-own",
+			"-B", "4m", "-t", "100ms"),
 		calls: []string{"kldstat -q -m pflog", "ifconfig pflog0", "ifconfig pflog0 up", "ifconfig pflog1", "ifconfig pflog1 up"},
 	}, {
 		name: "follow files, no live capture",
@@ -315,6 +331,14 @@ pfasciilogd_logfile=@DIR@/newdir/pf.log
 		calls: []string{"kldstat -q -m pflog", "ifconfig pflog0", "ifconfig pflog0 up",
 			"id _pfasciilogd", "install -d -o root -g wheel -m 755 @DIR@/newdir", "id -gn _pfasciilogd",
 			"install -o _pfasciilogd -g _pfasciilogd -m 640 /dev/null @DIR@/newdir/pf.log"},
+	}, {
+		name:      "detection off",
+		rcConf:    "pfasciilogd_enable=YES\npfasciilogd_runas=\npfasciilogd_detect=NO\npfasciilogd_detect_fast=20/4s\n",
+		kldLoaded: true,
+		ifExists:  "pflog0",
+		exec: append(daemon, "-p", "/var/run/pfasciilogd.pid", "-o", "/var/log/pf.log",
+			"-format", "text", "-S", "-i", "pflog0", "-status", "/var/run/pfasciilogd/status", "-nodetect"),
+		calls: []string{"kldstat -q -m pflog", "ifconfig pflog0", "ifconfig pflog0 up"},
 	}, {
 		name:   "no source at all",
 		rcConf: "pfasciilogd_enable=YES\npfasciilogd_interfaces=\n",

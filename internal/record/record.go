@@ -1,13 +1,14 @@
 // Package record holds the values that flow through the daemon's
 // pipeline: Record, one pflog record decoded once (capture metadata,
 // pflog header, the packet's summary, all over the source's bytes), and
-// Event, something a per-source stage reports (a flood-control summary;
-// later a scan decision) that the formats render and the sinks receive
+// Event, something a per-source stage reports (a flood-control summary,
+// a scan decision) that the formats render and the sinks receive
 // like a line.
 package record
 
 import (
 	"github.com/pfasciilogd/pfasciilogd/internal/budget"
+	"github.com/pfasciilogd/pfasciilogd/internal/detect"
 	"github.com/pfasciilogd/pfasciilogd/internal/flood"
 	"github.com/pfasciilogd/pfasciilogd/internal/packet"
 	"github.com/pfasciilogd/pfasciilogd/internal/pflog"
@@ -79,7 +80,8 @@ const (
 	KindNone   Kind = iota
 	KindFlood       // Flood holds a flood-control summary
 	KindBudget      // Budget holds a line-budget summary
-	// Scan decisions (issue 12) get a kind and a field here.
+	KindScan        // Scan holds a scan decision (detect.EventScan)
+	KindLimit       // Scan holds the "decision limit reached" notice (detect.EventLimit)
 )
 
 // Event is what a stage reports besides records. It is a plain value (no
@@ -88,6 +90,7 @@ type Event struct {
 	Kind   Kind
 	Flood  flood.Summary
 	Budget budget.Summary
+	Scan   detect.Decision
 }
 
 // Time returns the event's capture time in nanoseconds since the epoch.
@@ -97,6 +100,8 @@ func (e *Event) Time() int64 {
 		return e.Flood.At
 	case KindBudget:
 		return e.Budget.At
+	case KindScan, KindLimit:
+		return e.Scan.At
 	}
 	return 0
 }
