@@ -92,7 +92,10 @@ func run(args []string) error {
 		return []string{*bin, "-r", in, "-o", out}, ""
 	}}, {name: "pfasciilogd -workers 1 -r FILE -o OUT", args: func(in, out string) ([]string, string) {
 		return []string{*bin, "-workers", "1", "-r", in, "-o", out}, ""
+	}}, {name: "pfasciilogd -nodetect -r FILE -o OUT", args: func(in, out string) ([]string, string) {
+		return []string{*bin, "-nodetect", "-r", in, "-o", out}, ""
 	}}}
+	np := len(tools) // the pfasciilogd variants come first
 	if !*noTcpdump {
 		td, err := exec.LookPath("tcpdump")
 		if err != nil {
@@ -135,11 +138,11 @@ func run(args []string) error {
 		cb, cm := bestMedian(t.res, func(r result) time.Duration { return r.cpu })
 		fmt.Printf("%-36s %14s %14s %14s %14s %6.1f MB\n", t.name, rate(*n, wb), rate(*n, wm), rate(*n, cb), rate(*n, cm), float64(peak(t.res))/1024)
 	}
-	if len(tools) > 2 {
+	if len(tools) > np {
 		fmt.Println()
-		td := tools[2] // tcpdump -n -e -S -t
-		for _, p := range tools[:2] {
-			for _, t := range tools[2:] {
+		td := tools[np] // tcpdump -n -e -S -t
+		for _, p := range tools[:np] {
+			for _, t := range tools[np:] {
 				pwb, pwm := bestMedian(p.res, func(r result) time.Duration { return r.wall })
 				twb, twm := bestMedian(t.res, func(r result) time.Duration { return r.wall })
 				pcb, _ := bestMedian(p.res, func(r result) time.Duration { return r.cpu })
