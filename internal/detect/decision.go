@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"github.com/pfasciilogd/pfasciilogd/internal/pflog"
 	"net/netip"
 	"strconv"
 	"time"
@@ -292,27 +293,8 @@ func appendDuration(dst []byte, d time.Duration) []byte {
 }
 
 // appendSafeName escapes an interface name exactly as the per-packet
-// lines do (format.AppendSafeName): printable ASCII as is, high bytes as
-// "M-", control bytes as "^x", space as "\040", backslash as "\\".
-func appendSafeName(dst []byte, name []byte) []byte {
-	for _, c := range name {
-		if c >= 0x80 {
-			dst = append(dst, 'M', '-')
-			c &= 0x7f
-		}
-		switch {
-		case c < 0x20 || c == 0x7f:
-			dst = append(dst, '^', c^0x40)
-		case c == ' ':
-			dst = append(dst, `\040`...)
-		case c == '\\':
-			dst = append(dst, '\\', '\\')
-		default:
-			dst = append(dst, c)
-		}
-	}
-	return dst
-}
+// lines do.
+func appendSafeName(dst []byte, name []byte) []byte { return pflog.AppendSafeName(dst, name) }
 
 // appendJSONName appends name as the inside of a JSON string, with the
 // same visible escaping as the text (so it is valid UTF-8 whatever the
