@@ -1,10 +1,11 @@
 package detect
 
 import (
-	"github.com/pfasciilogd/pfasciilogd/internal/pflog"
 	"net/netip"
 	"strconv"
 	"time"
+
+	"github.com/pfasciilogd/pfasciilogd/internal/pflog"
 )
 
 // Events a Decision reports.
