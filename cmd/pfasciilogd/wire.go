@@ -121,7 +121,7 @@ func start(o *options, log *daemon.Logger, sigs <-chan os.Signal) error {
 	go tick(stopTick, st, watch)
 	err = daemon.Run(daemon.Config{
 		Workers:      workers(o),
-		Flood:        flood.Config{MaxPerSource: o.maxPerSource, Window: o.window},
+		Flood:        flood.Config{MaxPerSource: o.maxPerSource, Window: o.window, Seed: fileSeed(o)},
 		Stages:       stages(o, stats, log),
 		Sources:      keeper.wrap(srcs),
 		Stats:        stats,
@@ -147,6 +147,16 @@ func start(o *options, log *daemon.Logger, sigs <-chan os.Signal) error {
 // (unless -nodetect). Flood control comes first (daemon.Config.Flood);
 // the line budget, when it is wired, comes after detection, so that the
 // detector reads every record and its decisions are never cut.
+// fileSeed is the tables' hash seed: fixed for plain -r, so the same file
+// gives the same lines on every run and for any -workers even when the
+// tables fill; random (0) for a service, which a spoofer watches live.
+func fileSeed(o *options) uint64 {
+	if o.service() {
+		return 0
+	}
+	return 0x70666173636969 // "pfascii"
+}
+
 func stages(o *options, stats *daemon.Stats, log *daemon.Logger) func() []stage.Stage {
 	// One bucket for every source: the budget is global.
 	var b *budget.Bucket
@@ -159,7 +169,9 @@ func stages(o *options, stats *daemon.Stats, log *daemon.Logger) func() []stage.
 	return func() []stage.Stage {
 		var ss []stage.Stage
 		if !o.noDetect {
-			d, err := stage.NewDetect(o.detect, stage.DetectCounters{Decisions: &stats.Decisions,
+			cfg := o.detect
+			cfg.Seed = fileSeed(o)
+			d, err := stage.NewDetect(cfg, stage.DetectCounters{Decisions: &stats.Decisions,
 				Limited: &stats.DetectLimited, Evictions: &stats.DetectEvictions, Entries: &stats.DetectEntries})
 			if err != nil { // parse validated the configuration
 				log.Errorf("detection off: %v", err)

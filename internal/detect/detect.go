@@ -151,6 +151,10 @@ type Config struct {
 	Own              []netip.Prefix
 	Ignore           []netip.Prefix
 	LearnOwn         bool // learn own addresses from Kind Own probes (default in DefaultConfig: true)
+	// Seed keys the tables' hash; 0 picks a random one, so a spoofer
+	// cannot aim at one bucket. A fixed seed makes a run over a file
+	// reproducible (plain -r).
+	Seed uint64
 }
 
 // Defaults.
@@ -391,6 +395,9 @@ func New(cfg Config) (*Detector, error) {
 		pmask: uint64(pb - 1),
 		seed0: rand.Uint64(),
 		seed1: rand.Uint64(),
+	}
+	if cfg.Seed != 0 {
+		d.seed0, d.seed1 = cfg.Seed, cfg.Seed*0x9e3779b97f4a7c15
 	}
 	d.never = append(append([]netip.Prefix(nil), cfg.Own...), cfg.Ignore...)
 	for _, p := range cfg.Own {

@@ -69,6 +69,10 @@ type Config struct {
 	// TableSize is the number of sources tracked at once, rounded up to a
 	// power of two, at least 8 (default DefaultTableSize; 64 bytes each).
 	TableSize int
+	// Seed keys the table's hash; 0 picks a random one, so a spoofer
+	// cannot aim at one bucket. A fixed seed makes a run over a file
+	// reproducible (plain -r).
+	Seed uint64
 }
 
 // Class partitions a source's records so that the cap never hides a line
@@ -191,6 +195,9 @@ func New(cfg Config) *Limiter {
 		tab:     make([]entry, size),
 		open:    make([]ref, 0, size+1),
 		nextDue: maxTime,
+	}
+	if cfg.Seed != 0 {
+		l.seed0, l.seed1 = cfg.Seed|1, cfg.Seed*0x9e3779b97f4a7c15
 	}
 	l.st.TableSize = size
 	return l
