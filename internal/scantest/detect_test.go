@@ -180,7 +180,13 @@ func checkLabels(t *testing.T, s *Scenario) {
 // flood of one-packet spoofed sources for 2 minutes, through the
 // detector directly: every scanner is decided, at the oracle's crossing
 // or (a slow scanner whose first port the flood overwrote in the one-port
-// table) at most one new port later, and nothing else is decided.
+// table) at most floodLate new ports later, and nothing else is decided.
+// floodLate is how many distinct ports after the oracle's crossing a
+// decision may come under the flood: each first port of a slow scanner
+// survives the 20,000/s flood in the one-port table for 26 s on average
+// (internal/detect), so now and then one is lost before the next comes.
+const floodLate = 3
+
 func TestFloodDetect(t *testing.T) {
 	const rate, dur = 20000, 2 * time.Minute
 	s := FloodScanners(dur)
@@ -220,7 +226,7 @@ func TestFloodDetect(t *testing.T) {
 				late[e.Key] = true
 			}
 		}
-		if d.event < c || len(late) > 1 {
+		if d.event < c || len(late) > floodLate {
 			t.Errorf("%s: decided at record %d (%v), the oracle's crossing is %d (%v)", src.Name, d.event, s.Events[d.event].At, c, s.Events[c].At)
 		}
 		t.Logf("%-24s crossing %v, decided %v: %s", src.Name, s.Events[c].At, s.Events[d.event].At, d.message)

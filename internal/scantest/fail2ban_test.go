@@ -543,7 +543,7 @@ func TestFail2banFlood(t *testing.T) {
 	}
 	decs := r.waitDecisions(want)
 	bans := r.waitBans(want)
-	ttb, lag := check(t, s, start, written, decs, bans, 1)
+	ttb, lag := check(t, s, start, written, decs, bans, floodLate)
 	mx, med := stats(ttb)
 	lmx, lmed := stats(lag)
 	report(t, "flood time-to-ban max %v median %v; fail2ban lag (ban after the decision line appeared) max %v median %v over %d samples",

@@ -541,10 +541,14 @@ func FloodScanners(d time.Duration) *Scenario {
 	b := &builder{}
 	if d >= 115*time.Second {
 		s := b.source(Source{Name: "slow-tcp", Label: Scanner, Ban: "203.0.113.10", Window: "slow"})
+		// It goes on scanning after its threshold (10 ports weigh 30), as
+		// a scanner does: when the flood pushes a first port out of the
+		// one-port table before the next arrives, the decision comes a
+		// port or two later, still inside the flood.
 		at := time.Second
-		for i := 0; i < 10; i++ {
+		for i := 0; i < 14; i++ {
 			b.syn(s, at, netip.MustParseAddr("203.0.113.10"), Host4, 40000+uint16(i), privPorts[i])
-			at += time.Duration(10+(i*7)%6) * time.Second
+			at += time.Duration(7+(i*5)%3) * time.Second
 		}
 	}
 	for k, at := 0, 5*time.Second; at+5*time.Second < d; k, at = k+1, at+10*time.Second {
