@@ -59,6 +59,10 @@ func TestClassOfAgreesWithPrinter(t *testing.T) {
 		ipv6(51, cat(ah(6), syn)),
 		ipv6(51, cat(ah(60), hdr(6, 1, 4, 0, 0, 0, 0), syn)),
 		ipv6(60, cat(hdr(51, 1, 4, 0, 0, 0, 0), ah(6), syn)),
+		// IPv4 AH: tcpdump prints the SYN behind it (the fuzzer found it).
+		ipv4(51, 0, cat(ah(6), syn)),
+		ipv4(51, 0, cat(ah(51), ah(6), syn)),
+		ipv4(51, 0, cat(ah(17), tcpHdr(0x02))),
 	)
 	for _, c := range gen.SCTPDCCPCases() {
 		pkts = append(pkts, ipv4(c.Proto, 0, c.Payload), ipv6(c.Proto, c.Payload), ipv6(60, cat(hdr(c.Proto, 1, 4, 0, 0, 0, 0), c.Payload)))

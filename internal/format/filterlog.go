@@ -154,10 +154,12 @@ func appendFilterlog4(dst, ip []byte, s *packet.Summary) []byte {
 	dst = append(dst, ',')
 	dst = append(dst, ipv4FlagWord(s.Flags)...)
 	dst = append(dst, ',')
-	dst = num.AppendUint(dst, uint64(s.Proto))
+	// The IP header's protocol: AH (which the summary looks through) is
+	// what filterlog names, with its whole length as data.
+	dst = num.AppendUint(dst, uint64(s.NextHdr))
 	dst = append(dst, ',')
-	if n := ProtoName(s.Proto); n != "" {
-		if s.Proto == packet.ProtoICMPv6 {
+	if n := ProtoName(s.NextHdr); n != "" {
+		if s.NextHdr == packet.ProtoICMPv6 {
 			n = "ipv6-icmp" // /etc/protocols' keyword
 		}
 		dst = append(dst, n...)
@@ -169,6 +171,10 @@ func appendFilterlog4(dst, ip []byte, s *packet.Summary) []byte {
 	dst = appendAddrs(dst, s)
 	if s.FragOff != 0 {
 		return dst
+	}
+	if s.NextHdr != s.Proto {
+		dst = append(dst, "datalength="...)
+		return num.AppendUint(dst, uint64(s.L4Len+s.ExtLen))
 	}
 	switch s.Proto {
 	case packet.ProtoTCP:

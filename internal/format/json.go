@@ -36,7 +36,7 @@ import (
 // Present when the IP header was captured:
 //
 //	src, dst         string  addresses (IPv6 in RFC 5952 form)
-//	proto_num        number  transport protocol number (after IPv6 extension headers)
+//	proto_num        number  transport protocol number (after IPv6 extension headers and AH)
 //	proto            string  its name (tcp, udp, icmp, icmp6, igmp, gre, esp, ah, carp, sctp, ...); null when unnamed
 //	length           number  IP length from the header (IPv4 total length, IPv6 40 + payload length)
 //	ttl              number  TTL / hop limit

@@ -87,7 +87,7 @@ type Summary struct {
 
 	// IP header.
 	HdrLen int // IPv4 header length with options; 40 for IPv6 (without extension headers)
-	ExtLen int // IPv6 extension headers skipped to reach Proto, in bytes
+	ExtLen int // IPv6 extension headers (or IPv4 AH) skipped to reach Proto, in bytes
 	// ExtPlain: the IPv6 extension headers (ExtLen > 0) pass tcpdump's
 	// checks, so the text printer prints each of them and goes on to
 	// the transport header (hop-by-hop first and once with valid
@@ -215,7 +215,34 @@ func decode4(ip []byte, s *Summary) {
 		// TSO or a bogus length: fall back to what the wire had.
 		l4len = max(s.WireLen, len(ip)) - hl
 	}
-	transport(ip, hl, l4len, s)
+	at := hl
+	// AH: tcpdump prints it and goes on with the protocol it protects
+	// (ip_demux_print), so Proto is that protocol, as after IPv6's
+	// extension headers, and ExtLen the AH bytes. Only a whole AH header
+	// (12 bytes and its ICV) is printed through; otherwise Proto stays AH.
+	for range 16 {
+		if s.Proto != ProtoAH {
+			break
+		}
+		if len(ip) < at+2 {
+			s.Truncated = true
+			return
+		}
+		n := (int(ip[at+1]) + 2) * 4
+		if len(ip) < at+max(12, n) {
+			s.Truncated = true
+			return
+		}
+		s.Proto = ip[at]
+		at += n
+		l4len -= n
+		s.ExtLen = at - hl
+		s.ExtPlain = true
+	}
+	if s.Proto == ProtoAH {
+		return // a chain longer than any real packet has: not followed
+	}
+	transport(ip, at, l4len, s)
 }
 
 func decode6(ip []byte, s *Summary) {

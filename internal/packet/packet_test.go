@@ -43,6 +43,13 @@ func TestDecode(t *testing.T) {
 				t.Errorf("got  %+v\nwant %+v", s, want)
 			}
 		}},
+		{"ah4-tcp-syn", func(t *testing.T, s packet.Summary) {
+			// The summary looks through AH to the SYN, as tcpdump does.
+			if s.NextHdr != packet.ProtoAH || s.Proto != packet.ProtoTCP || s.ExtLen != 24 || !s.ExtPlain ||
+				s.L4Off != 44 || s.DstPort != 22 || s.SrcPort != 40000 || s.TCPFlags != packet.TCPSyn || s.L4Len != 20 {
+				t.Errorf("%+v", s)
+			}
+		}},
 		{"tcp4-syn-snap116", func(t *testing.T, s packet.Summary) {
 			if !s.Truncated || !s.HasTCPHdr || s.DstPort != 22 || s.PayloadLen != 0 || s.TCPOptLen != 20 {
 				t.Errorf("%+v", s)

@@ -150,6 +150,10 @@ func Catalogue() []Case {
 	add("igmp4-ipopts", h4, Serialize(o4, gopacket.Payload([]byte{0x22, 0, 0xfa, 0x01, 0, 0, 0, 0})), 0)
 	g4 := V4("198.51.100.9", "192.0.2.1", layers.IPProtocolGRE)
 	add("gre4", h4, Serialize(g4, gopacket.Payload([]byte{0, 0, 0x08, 0})), 0)
+	// AH in IPv4: tcpdump prints it and the TCP SYN it protects.
+	a4 := V4("198.51.100.10", "192.0.2.1", layers.IPProtocolAH)
+	add("ah4-tcp-syn", h4, Serialize(a4, gopacket.Payload(append([]byte{6, 4, 0, 0, 0, 0, 0x20, 0, 0, 0, 0, 9, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12},
+		0x9c, 0x40, 0, 22, 0, 0, 0x03, 0xe8, 0, 0, 0, 0, 0x50, 0x02, 0xff, 0xff, 0, 0, 0, 0))), 0)
 	c4 := V4("192.0.2.2", "224.0.0.18", 112)
 	c4.TTL = 255
 	add("carp4", h4, Serialize(c4, gopacket.Payload([]byte{0x21, 5, 0, 1, 0, 1, 0, 0, 1, 2, 3, 4})), 0)
