@@ -78,7 +78,7 @@ func run(args []string) error {
 			return err
 		}
 	}
-	capture := filepath.Join(*dir, fmt.Sprintf("realistic-%d-seed1-snap116.pcap", *n))
+	capture := filepath.Join(*dir, fmt.Sprintf("realistic2-%d-seed1-snap116.pcap", *n))
 	if err := ensureCapture(gen, capture, *n); err != nil {
 		return err
 	}
