@@ -81,9 +81,10 @@ func start(o *options, log *daemon.Logger, sigs <-chan os.Signal) error {
 		return err
 	}
 	stats := &daemon.Stats{}
+	dets := &detectors{}
 	var keeper *statusKeeper
 	if o.statusFile != "" {
-		if keeper, err = newStatusKeeper(o, stats, srcs, outs, log, account); err != nil {
+		if keeper, err = newStatusKeeper(o, stats, srcs, outs, dets, log, account); err != nil {
 			outs.sink.Close()
 			return err
 		}
@@ -122,7 +123,7 @@ func start(o *options, log *daemon.Logger, sigs <-chan os.Signal) error {
 	err = daemon.Run(daemon.Config{
 		Workers:      workers(o),
 		Flood:        flood.Config{MaxPerSource: o.maxPerSource, Window: o.window, Seed: fileSeed(o)},
-		Stages:       stages(o, stats, log),
+		Stages:       stages(o, stats, dets, log),
 		Sources:      keeper.wrap(srcs),
 		Stats:        stats,
 		Sequential:   !o.follow && len(o.files) > 0,
@@ -157,7 +158,7 @@ func fileSeed(o *options) uint64 {
 	return 0x70666173636969 // "pfascii"
 }
 
-func stages(o *options, stats *daemon.Stats, log *daemon.Logger) func() []stage.Stage {
+func stages(o *options, stats *daemon.Stats, dets *detectors, log *daemon.Logger) func(input string) []stage.Stage {
 	// One bucket for every source: the budget is global.
 	var b *budget.Bucket
 	if o.lineBudget > 0 {
@@ -166,7 +167,7 @@ func stages(o *options, stats *daemon.Stats, log *daemon.Logger) func() []stage.
 	if o.noDetect && b == nil {
 		return nil
 	}
-	return func() []stage.Stage {
+	return func(input string) []stage.Stage {
 		var ss []stage.Stage
 		if !o.noDetect {
 			cfg := o.detect
@@ -176,6 +177,7 @@ func stages(o *options, stats *daemon.Stats, log *daemon.Logger) func() []stage.
 			if err != nil { // parse validated the configuration
 				log.Errorf("detection off: %v", err)
 			} else {
+				dets.add(input, d.Stats())
 				ss = append(ss, d)
 			}
 		}

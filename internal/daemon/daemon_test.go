@@ -237,9 +237,9 @@ func BenchmarkPipeline(b *testing.B) {
 			data := capture(&testing.T{}, n, -1)
 			b.ReportAllocs()
 			b.ResetTimer()
-			var stages func() []stage.Stage
+			var stages func(string) []stage.Stage
 			if bc.detect {
-				stages = func() []stage.Stage {
+				stages = func(string) []stage.Stage {
 					d, err := stage.NewDetect(detect.DefaultConfig(), stage.DetectCounters{})
 					if err != nil {
 						b.Fatal(err)
