@@ -98,8 +98,8 @@ func start(o *options, log *daemon.Logger, sigs <-chan os.Signal) error {
 			return err
 		}
 	}
+	sandbox(o, log, srcs, outs, pid, devDir, keeper)
 	if o.service() {
-		sandbox(o, log, srcs, outs, pid, devDir, keeper)
 		log.Infof("%s started: reading %s, writing %s (%s format)%s", version,
 			strings.Join(names(srcs), ", "), strings.Join(outs.names, ", "), o.format, runningAs(account))
 	}
@@ -499,24 +499,22 @@ func formatterFor(o *options) func() format.Formatter {
 	}
 }
 
+// sandboxSetup is what capsicum.Decide needs to know of this run.
+func sandboxSetup(o *options, outs *outputs) capsicum.Setup {
+	return capsicum.Setup{Supported: capsicum.Supported(), Disabled: o.noCapsicum, Service: o.service(),
+		FollowPath: o.follow, Reconnect: outs.netLike}
+}
+
 // sandbox limits what the process can still do once everything is open:
-// on FreeBSD it limits each kept descriptor to the rights it needs and
-// enters Capsicum capability mode. Sinks that must connect again after
-// losing their peer (syslog, remote syslog) and files followed by path
-// (-F) cannot work in capability mode; then it says so and stays out.
+// when capsicum.Decide says so, it limits each kept descriptor to the
+// rights it needs and enters Capsicum capability mode; when Decide
+// declines with a message, it logs it.
 func sandbox(o *options, log *daemon.Logger, srcs []source.Source, outs *outputs, pid *pidfile.File, devDir int, keeper *statusKeeper) {
-	if !capsicum.Supported() || o.noCapsicum {
-		return
-	}
-	var why []string
-	if o.follow {
-		why = append(why, "-F follows a file by its path")
-	}
-	if outs.netLike {
-		why = append(why, "syslog and journal outputs reconnect by address")
-	}
-	if len(why) > 0 {
-		log.Infof("not entering Capsicum capability mode: %s", strings.Join(why, "; "))
+	dec := capsicum.Decide(sandboxSetup(o, outs))
+	if !dec.Enter {
+		if dec.Message != "" {
+			log.Infof("%s", dec.Message)
+		}
 		return
 	}
 	limit := func(fd int, r capsicum.Rights) error {
