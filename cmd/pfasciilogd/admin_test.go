@@ -441,3 +441,82 @@ func TestMissingInputWarnedPeriodically(t *testing.T) {
 		t.Errorf("still warning after the file appeared: %d more", m-n)
 	}
 }
+
+// statusDetectors reads the status file's detector lines by input.
+func statusDetectors(t *testing.T, m map[string][]string) map[string]status.Detector {
+	out := map[string]status.Detector{}
+	for _, v := range m["detector"] {
+		d, err := status.ParseDetector(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[d.Input] = d
+	}
+	return out
+}
+
+// TestStatusDetectorCounters: after a run over a capture with scanners
+// the status file holds the decisions, in all and on the input's own
+// detector line; with -nodetect there is no detector line.
+func TestStatusDetectorCounters(t *testing.T) {
+	dir := t.TempDir()
+	in, st := filepath.Join(dir, "scan.pcap"), filepath.Join(dir, "status")
+	detectScenario(t, in)
+	if code, _, errOut := runBin(t, "-r", in, "-o", filepath.Join(dir, "pf.log"), "-status", st); code != 0 {
+		t.Fatalf("exit status %d\n%s", code, errOut)
+	}
+	m := readStatus(t, st)
+	d, ok := statusDetectors(t, m)[in]
+	if one(m, "decisions") != "3" || !ok || d.Decisions != 3 || d.Probes == 0 || d.Tracked == 0 ||
+		d.Table != 8192 || one(m, "decisions_limited") != "0" || one(m, "budget_rate") != "0" {
+		t.Fatalf("status after the scan capture: %+v\n%v", d, m)
+	}
+	if code, _, errOut := runBin(t, "-r", in, "-o", filepath.Join(dir, "pf.log"), "-status", st, "-nodetect"); code != 0 {
+		t.Fatalf("-nodetect: exit status %d\n%s", code, errOut)
+	}
+	if m := readStatus(t, st); len(m["detector"]) != 0 || one(m, "decisions") != "0" {
+		t.Fatalf("-nodetect: %v", m)
+	}
+}
+
+// TestStatusFloodCounters: under a flood the status file shows what the
+// detector pushed out (one-off sources from probation on one input,
+// sources with two ports from the full table on the other) and the lines
+// the budget withheld.
+func TestStatusFloodCounters(t *testing.T) {
+	dir := t.TempDir()
+	oneOff, _ := floodCapture(t, 4, 5000)
+	// 2000 sources with two ports each.
+	base := synRecord(t, 1, 0)
+	var recs []*gen.Record
+	for i := 0; i < 4000; i++ {
+		r := *base
+		r.Packet = append([]byte(nil), base.Packet...)
+		r.Sec, r.Nsec = 1795258722+int64(i/1000), int64(i%1000)*1e6
+		n := uint32(i/2 + 1)
+		r.Packet[12], r.Packet[13], r.Packet[14], r.Packet[15] = 10, 1, byte(n>>8), byte(n)
+		r.Packet[22], r.Packet[23] = 0x10, byte(i%2)
+		recs = append(recs, &r)
+	}
+	twoPorts := filepath.Join(dir, "two-ports.pcap")
+	writeCapture(t, twoPorts, recs...)
+	st := filepath.Join(dir, "status")
+	code, _, errOut := runBin(t, "-r", oneOff, "-r", twoPorts, "-o", filepath.Join(dir, "pf.log"), "-status", st,
+		"-line-budget", "500", "-detect-table", "64", "-detect-probation", "1024")
+	if code != 0 {
+		t.Fatalf("exit status %d\n%s", code, errOut)
+	}
+	m := readStatus(t, st)
+	ds := statusDetectors(t, m)
+	a, b := ds[oneOff], ds[twoPorts]
+	if len(ds) != 2 || a.ProbationEvicted == 0 || a.Tracked > 64 || b.Evicted == 0 || b.Tracked > 64 || b.Table != 64 {
+		t.Fatalf("detector lines: %+v\n%q", ds, m["detector"])
+	}
+	withheld, _ := strconv.Atoi(one(m, "budget_withheld"))
+	summaries, _ := strconv.Atoi(one(m, "budget_summaries"))
+	evicted, _ := strconv.ParseUint(one(m, "detector_evicted"), 10, 64)
+	if withheld == 0 || summaries == 0 || one(m, "budget_rate") != "500" || evicted != a.Evicted+b.Evicted {
+		t.Fatalf("budget and totals: %v", m)
+	}
+	t.Logf("withheld %d in %d summaries; %q", withheld, summaries, m["detector"])
+}

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pfasciilogd/pfasciilogd/internal/capsicum"
 	"github.com/pfasciilogd/pfasciilogd/internal/gen"
 	"github.com/pfasciilogd/pfasciilogd/internal/synth"
 	"github.com/pfasciilogd/pfasciilogd/internal/testtool"
@@ -655,5 +656,32 @@ func TestPrivsepRecreatesDeletedLog(t *testing.T) {
 	}
 	if strings.Contains(stderr.String(), "permission denied") {
 		t.Fatalf("the worker failed to reopen:\n%s", stderr.String())
+	}
+}
+
+// TestSandboxSetup: the command line reaches capsicum.Decide as it
+// means: -F follows by path, plain -r is no service, -nocapsicum
+// disables, a network-like output reconnects (capsicum's own tests hold
+// every combination and its messages).
+func TestSandboxSetup(t *testing.T) {
+	for _, tc := range []struct {
+		args      []string
+		reconnect bool
+		want      capsicum.Setup
+	}{
+		{[]string{"-i", "pflog0"}, false, capsicum.Setup{Service: true}},
+		{[]string{"-i", "pflog0", "-nocapsicum"}, false, capsicum.Setup{Service: true, Disabled: true}},
+		{[]string{"-r", "/var/log/pflog", "-F"}, false, capsicum.Setup{Service: true, FollowPath: true}},
+		{[]string{"-r", "/var/log/pflog"}, false, capsicum.Setup{}},
+		{[]string{"-i", "pflog0", "-syslog"}, true, capsicum.Setup{Service: true, Reconnect: true}},
+	} {
+		o, err := parse(tc.args)
+		if err != nil {
+			t.Fatalf("%v: %v", tc.args, err)
+		}
+		tc.want.Supported = capsicum.Supported()
+		if got := sandboxSetup(o, &outputs{netLike: tc.reconnect}); got != tc.want {
+			t.Errorf("%v: %+v, want %+v", tc.args, got, tc.want)
+		}
 	}
 }

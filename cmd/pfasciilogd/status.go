@@ -15,6 +15,7 @@ import (
 	"github.com/pfasciilogd/pfasciilogd/internal/output"
 	"github.com/pfasciilogd/pfasciilogd/internal/privilege"
 	"github.com/pfasciilogd/pfasciilogd/internal/source"
+	"github.com/pfasciilogd/pfasciilogd/internal/stage"
 	"github.com/pfasciilogd/pfasciilogd/internal/status"
 )
 
@@ -33,6 +34,7 @@ type statusKeeper struct {
 	stats   *daemon.Stats
 	srcs    []source.Source
 	outs    *outputs
+	dets    *detectors
 	log     *daemon.Logger
 	started time.Time
 	last    atomic.Int64 // unix seconds of the last record read
@@ -42,7 +44,7 @@ type statusKeeper struct {
 	wg      sync.WaitGroup
 }
 
-func newStatusKeeper(o *options, st *daemon.Stats, srcs []source.Source, outs *outputs, log *daemon.Logger, acct *privilege.Account) (*statusKeeper, error) {
+func newStatusKeeper(o *options, st *daemon.Stats, srcs []source.Source, outs *outputs, dets *detectors, log *daemon.Logger, acct *privilege.Account) (*statusKeeper, error) {
 	if err := makeStatusDir(o.statusFile, acct); err != nil {
 		return nil, err
 	}
@@ -50,7 +52,7 @@ func newStatusKeeper(o *options, st *daemon.Stats, srcs []source.Source, outs *o
 	if err != nil {
 		return nil, err
 	}
-	k := &statusKeeper{w: w, o: o, stats: st, srcs: srcs, outs: outs, log: log, started: time.Now(),
+	k := &statusKeeper{w: w, o: o, stats: st, srcs: srcs, outs: outs, dets: dets, log: log, started: time.Now(),
 		done: make(chan struct{})}
 	if err := k.write(); err != nil {
 		w.Close()
@@ -87,8 +89,10 @@ func (k *statusKeeper) snapshot() *status.Snapshot {
 		Pid: os.Getpid(), Version: version, Started: k.started, Updated: time.Now(), Sequence: k.seq,
 		RecordsRead: st.Read.Load(), LinesWritten: st.Written.Load(), LinesLost: st.Lost.Load(),
 		Malformed: st.Malformed.Load(), CorruptSkipped: st.Skipped.Load(),
-		Decisions: st.Decisions.Load(), Suppressed: st.Suppressed.Load(),
-		BudgetWithheld: st.Budget.Withheld.Load(),
+		Decisions: st.Decisions.Load(), Limited: st.DetectLimited.Load(),
+		DetectTracked: st.DetectEntries.Load(), DetectEvictions: st.DetectEvictions.Load(),
+		Suppressed: st.Suppressed.Load(), FloodSummaries: st.Summaries.Load(), FloodEvictions: st.Evictions.Load(),
+		BudgetRate: k.o.lineBudget, BudgetWithheld: st.Budget.Withheld.Load(), BudgetSummaries: st.Budget.Summaries.Load(),
 	}
 	if sec := k.last.Load(); sec != 0 {
 		s.LastRecord = time.Unix(sec, 0)
@@ -105,8 +109,52 @@ func (k *statusKeeper) snapshot() *status.Snapshot {
 		c := d.stats()
 		s.Outputs = append(s.Outputs, status.Output{Name: d.name, Sent: c.Sent, Dropped: c.Dropped, Reconnects: c.Reconnects})
 	}
+	s.Detectors = k.dets.snapshot()
 	s.Missing = followedMissing(k.o)
 	return s
+}
+
+// detectors lists every input's detection stage, for the status file:
+// the pipelines add theirs as they start (in their own goroutines), the
+// status keeper reads their published counters (stage.DetectStats).
+type detectors struct {
+	mu   sync.Mutex
+	list []namedDetector
+}
+
+type namedDetector struct {
+	input string
+	stats *stage.DetectStats
+}
+
+// add registers the detection stage of input. A nil list keeps nothing.
+func (d *detectors) add(input string, st *stage.DetectStats) {
+	if d == nil {
+		return
+	}
+	d.mu.Lock()
+	d.list = append(d.list, namedDetector{input, st})
+	d.mu.Unlock()
+}
+
+// snapshot returns each input's counters now, in the order the inputs'
+// pipelines started (plain -r: the order of the files).
+func (d *detectors) snapshot() []status.Detector {
+	if d == nil {
+		return nil
+	}
+	d.mu.Lock()
+	list := d.list
+	d.mu.Unlock()
+	out := make([]status.Detector, 0, len(list))
+	for _, nd := range list {
+		n := nd.stats.Load()
+		out = append(out, status.Detector{Input: nd.input,
+			Tracked: int64(n.Entries), Table: int64(n.TableSize), Probation: int64(n.Probations),
+			Probes: n.Probes, Decisions: n.Decisions, Limited: n.Limited, LimitMinutes: n.LimitHits,
+			Evicted: n.Evictions, ProbationEvicted: n.Probation, Cut: n.Cut, Ignored: n.Ignored, Bogus: n.Bogus})
+	}
+	return out
 }
 
 func (k *statusKeeper) write() error {

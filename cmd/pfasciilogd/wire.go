@@ -81,9 +81,10 @@ func start(o *options, log *daemon.Logger, sigs <-chan os.Signal) error {
 		return err
 	}
 	stats := &daemon.Stats{}
+	dets := &detectors{}
 	var keeper *statusKeeper
 	if o.statusFile != "" {
-		if keeper, err = newStatusKeeper(o, stats, srcs, outs, log, account); err != nil {
+		if keeper, err = newStatusKeeper(o, stats, srcs, outs, dets, log, account); err != nil {
 			outs.sink.Close()
 			return err
 		}
@@ -97,8 +98,8 @@ func start(o *options, log *daemon.Logger, sigs <-chan os.Signal) error {
 			return err
 		}
 	}
+	sandbox(o, log, srcs, outs, pid, devDir, keeper)
 	if o.service() {
-		sandbox(o, log, srcs, outs, pid, devDir, keeper)
 		log.Infof("%s started: reading %s, writing %s (%s format)%s", version,
 			strings.Join(names(srcs), ", "), strings.Join(outs.names, ", "), o.format, runningAs(account))
 	}
@@ -122,7 +123,7 @@ func start(o *options, log *daemon.Logger, sigs <-chan os.Signal) error {
 	err = daemon.Run(daemon.Config{
 		Workers:      workers(o),
 		Flood:        flood.Config{MaxPerSource: o.maxPerSource, Window: o.window, Seed: fileSeed(o)},
-		Stages:       stages(o, stats, log),
+		Stages:       stages(o, stats, dets, log),
 		Sources:      keeper.wrap(srcs),
 		Stats:        stats,
 		Sequential:   !o.follow && len(o.files) > 0,
@@ -157,7 +158,7 @@ func fileSeed(o *options) uint64 {
 	return 0x70666173636969 // "pfascii"
 }
 
-func stages(o *options, stats *daemon.Stats, log *daemon.Logger) func() []stage.Stage {
+func stages(o *options, stats *daemon.Stats, dets *detectors, log *daemon.Logger) func(input string) []stage.Stage {
 	// One bucket for every source: the budget is global.
 	var b *budget.Bucket
 	if o.lineBudget > 0 {
@@ -166,7 +167,7 @@ func stages(o *options, stats *daemon.Stats, log *daemon.Logger) func() []stage.
 	if o.noDetect && b == nil {
 		return nil
 	}
-	return func() []stage.Stage {
+	return func(input string) []stage.Stage {
 		var ss []stage.Stage
 		if !o.noDetect {
 			cfg := o.detect
@@ -176,6 +177,7 @@ func stages(o *options, stats *daemon.Stats, log *daemon.Logger) func() []stage.
 			if err != nil { // parse validated the configuration
 				log.Errorf("detection off: %v", err)
 			} else {
+				dets.add(input, d.Stats())
 				ss = append(ss, d)
 			}
 		}
@@ -497,24 +499,22 @@ func formatterFor(o *options) func() format.Formatter {
 	}
 }
 
+// sandboxSetup is what capsicum.Decide needs to know of this run.
+func sandboxSetup(o *options, outs *outputs) capsicum.Setup {
+	return capsicum.Setup{Supported: capsicum.Supported(), Disabled: o.noCapsicum, Service: o.service(),
+		FollowPath: o.follow, Reconnect: outs.netLike}
+}
+
 // sandbox limits what the process can still do once everything is open:
-// on FreeBSD it limits each kept descriptor to the rights it needs and
-// enters Capsicum capability mode. Sinks that must connect again after
-// losing their peer (syslog, remote syslog) and files followed by path
-// (-F) cannot work in capability mode; then it says so and stays out.
+// when capsicum.Decide says so, it limits each kept descriptor to the
+// rights it needs and enters Capsicum capability mode; when Decide
+// declines with a message, it logs it.
 func sandbox(o *options, log *daemon.Logger, srcs []source.Source, outs *outputs, pid *pidfile.File, devDir int, keeper *statusKeeper) {
-	if !capsicum.Supported() || o.noCapsicum {
-		return
-	}
-	var why []string
-	if o.follow {
-		why = append(why, "-F follows a file by its path")
-	}
-	if outs.netLike {
-		why = append(why, "syslog and journal outputs reconnect by address")
-	}
-	if len(why) > 0 {
-		log.Infof("not entering Capsicum capability mode: %s", strings.Join(why, "; "))
+	dec := capsicum.Decide(sandboxSetup(o, outs))
+	if !dec.Enter {
+		if dec.Message != "" {
+			log.Infof("%s", dec.Message)
+		}
 		return
 	}
 	limit := func(fd int, r capsicum.Rights) error {

@@ -2,7 +2,8 @@
 // mode: every descriptor it keeps is limited to the rights it needs, and
 // the process can then open nothing by path, connect nowhere and reach no
 // global namespace. On other systems the calls report ErrUnsupported and
-// change nothing.
+// change nothing. Decide, the same everywhere, says whether a given setup
+// should enter capability mode at all, and what to say when it does not.
 package capsicum
 
 import (

@@ -71,9 +71,10 @@ type Config struct {
 	// every source's pipeline, with a limiter of its own.
 	Flood flood.Config
 	// Stages, if set, makes the further stages of one source's pipeline
-	// (called once per source); they run after flood control and see
-	// every record (see stage.Stage).
-	Stages func() []stage.Stage
+	// (called once per source, with the source's name, from the goroutine
+	// that will run them); they run after flood control and see every
+	// record (see stage.Stage).
+	Stages func(input string) []stage.Stage
 	// Workers > 1 spreads formatting over that many goroutines per
 	// source (a reader, the workers and a writer run concurrently); 0 or
 	// 1 runs the same pipeline in one goroutine. The output is the same.

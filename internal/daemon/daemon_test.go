@@ -2,8 +2,6 @@ package daemon
 
 import (
 	"bytes"
-	"github.com/pfasciilogd/pfasciilogd/internal/detect"
-	"github.com/pfasciilogd/pfasciilogd/internal/stage"
 	"io"
 	"os"
 	"strings"
@@ -12,12 +10,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pfasciilogd/pfasciilogd/internal/detect"
 	"github.com/pfasciilogd/pfasciilogd/internal/flood"
 	"github.com/pfasciilogd/pfasciilogd/internal/format"
 	"github.com/pfasciilogd/pfasciilogd/internal/gen"
 	"github.com/pfasciilogd/pfasciilogd/internal/pcapfile"
 	"github.com/pfasciilogd/pfasciilogd/internal/pflog"
 	"github.com/pfasciilogd/pfasciilogd/internal/source"
+	"github.com/pfasciilogd/pfasciilogd/internal/stage"
+	"github.com/pfasciilogd/pfasciilogd/internal/testtool"
 )
 
 func TestThrottle(t *testing.T) {
@@ -237,9 +238,9 @@ func BenchmarkPipeline(b *testing.B) {
 			data := capture(&testing.T{}, n, -1)
 			b.ReportAllocs()
 			b.ResetTimer()
-			var stages func() []stage.Stage
+			var stages func(string) []stage.Stage
 			if bc.detect {
-				stages = func() []stage.Stage {
+				stages = func(string) []stage.Stage {
 					d, err := stage.NewDetect(detect.DefaultConfig(), stage.DetectCounters{})
 					if err != nil {
 						b.Fatal(err)
@@ -257,5 +258,51 @@ func BenchmarkPipeline(b *testing.B) {
 			b.ReportMetric(float64(b.N*n)/b.Elapsed().Seconds(), "records/s")
 			b.ReportMetric(b.Elapsed().Seconds()*1e9/float64(b.N*n), "ns/record")
 		})
+	}
+}
+
+// TestDetectStatsWhileRunning: each pipeline's detection stage is made
+// with its input's name, and its published counters can be read from
+// another goroutine while the pipeline runs (go test -race): a live
+// source's records are all counted, the last ones by the idle tick.
+func TestDetectStatsWhileRunning(t *testing.T) {
+	for _, workers := range []int{1, 3} {
+		const n = 3000
+		recs := synRecords(t, n, time.Now().Unix())
+		for i := range recs {
+			recs[i].Data = append([]byte(nil), recs[i].Data...)
+			recs[i].Data[2] = pflog.ActionDrop // blocked: a probe the detector counts
+		}
+		src := &liveSource{recs: recs, closed: make(chan struct{})}
+		made := make(chan *stage.DetectStats, 1)
+		var input string
+		sigs := make(chan os.Signal, 1)
+		done := make(chan error, 1)
+		go func() {
+			done <- Run(Config{
+				Sources: []source.Source{src},
+				Stages: func(name string) []stage.Stage {
+					d, err := stage.NewDetect(detect.DefaultConfig(), stage.DetectCounters{})
+					if err != nil {
+						panic(err)
+					}
+					input = name
+					made <- d.Stats()
+					return []stage.Stage{d}
+				},
+				NewFormatter: func() format.Formatter { return format.NewText(time.UTC) },
+				Sink:         discardSink{}, SinkName: "none", Log: NewLogger(io.Discard), Signals: sigs, Quiet: true,
+				Workers: workers,
+			})
+		}()
+		st := <-made
+		testtool.WaitFor(t, "every record counted by the detector", func() bool { return st.Load().Probes == n })
+		sigs <- syscall.SIGTERM
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+		if input != "pflog0" {
+			t.Errorf("workers %d: stages made for input %q, want pflog0", workers, input)
+		}
 	}
 }

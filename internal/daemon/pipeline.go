@@ -152,7 +152,7 @@ func (d *Daemon) newPipe(src source.Source) *pipe {
 		p.stages = append(p.stages, p.flood)
 	}
 	if cfg.Stages != nil {
-		p.stages = append(p.stages, cfg.Stages()...)
+		p.stages = append(p.stages, cfg.Stages(src.Name())...)
 	}
 	p.lines = output.WantsLines(cfg.Sink)
 	workers := cfg.Workers

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/pfasciilogd/pfasciilogd/internal/gen"
+	"github.com/pfasciilogd/pfasciilogd/internal/status"
 	"github.com/pfasciilogd/pfasciilogd/internal/testtool"
 )
 
@@ -109,15 +110,26 @@ func TestRCStartFailsVisibly(t *testing.T) {
 	}
 }
 
-const sampleStatus = "pfasciilogd status\npid: 4242\nsequence: 7\nrecords_read: 123\nlines_lost: 0\n"
+// sampleStatus is what the daemon writes (internal/status), with a
+// detector line per input and the line budget's counters.
+var sampleStatus = string((&status.Snapshot{Pid: 4242, Sequence: 7, RecordsRead: 123,
+	Decisions: 3, Limited: 1, DetectTracked: 12, DetectEvictions: 5, BudgetRate: 2000, BudgetWithheld: 900, BudgetSummaries: 2,
+	Detectors: []status.Detector{{Input: "pflog0", Tracked: 12, Table: 8192, Decisions: 3, Limited: 1, Evicted: 5}}}).AppendText(nil))
 
-// TestRCStatusShowsCounters: status prints the pid, then the counters.
+// TestRCStatusShowsCounters: status prints the pid, then the counters,
+// the detector's and the line budget's among them.
 func TestRCStatusShowsCounters(t *testing.T) {
 	conf := filesConf(t, "")
 	extra := "mkdir -p \"$RC_DIR/run\"; printf '" + strings.ReplaceAll(sampleStatus, "\n", `\n`) + "' > \"$RC_DIR/run/status\"\n"
 	_, log, out, code := runRCAdmin(t, "status", conf, "4242", extra)
 	if code != 0 || out != "pfasciilogd is running as pid 4242.\n"+sampleStatus {
 		t.Fatalf("status: %d\n%q\n%s", code, out, log)
+	}
+	for _, want := range []string{"\ndecisions: 3\n", "\ndecisions_limited: 1\n", "\ndetector_evicted: 5\n",
+		"\nbudget_withheld: 900\n", "\ndetector: pflog0 tracked 12 table 8192 probation 0 probes 0 decisions 3 limited 1 "} {
+		if !strings.Contains(out, want) {
+			t.Errorf("status lacks %q:\n%s", want, out)
+		}
 	}
 	_, log, _, code = runRCAdmin(t, "status", conf, "", "")
 	if code == 0 || !strings.Contains(log, "NOTRUNNING") {

@@ -4,9 +4,12 @@
 // Capsicum capability mode.
 //
 // The format is "key: value" lines; the first line is "pfasciilogd
-// status". Keys are fixed words; "output" and "missing_input" repeat, one
-// line per output or missing file. Readers split each line at the first
-// ": ".
+// status". Keys are fixed words; "output", "detector" and
+// "missing_input" repeat, one line per output, input with a detector, or
+// missing file. Readers split each line at the first ": " and ignore keys
+// they do not know: new counters are added as new keys (or as new
+// "word N" pairs at the end of a repeated line), never by changing what
+// a key means.
 package status
 
 import (
@@ -27,6 +30,108 @@ type Output struct {
 	Sent, Dropped, Reconnects uint64
 }
 
+// Detector is what one input's scan detector counted (each input has a
+// detector of its own; see internal/detect's Stats).
+type Detector struct {
+	Input            string
+	Tracked          int64  // sources with evidence in the table now
+	Table            int64  // the table's capacity
+	Probation        int64  // one-port sources remembered now
+	Probes           uint64 // records that counted as probes
+	Decisions        uint64 // scan decisions made
+	Limited          uint64 // decisions the per-minute limit made wait
+	LimitMinutes     uint64 // minutes in which the limit was reached
+	Evicted          uint64 // sources with evidence pushed out of the full table
+	ProbationEvicted uint64 // one-port sources pushed out of probation
+	Cut              uint64 // probes from records cut before their TCP flags
+	Ignored          uint64 // probes from own or ignored sources
+	Bogus            uint64 // probes from unusable sources (multicast, ...)
+}
+
+// detectorFields are a "detector" line's "word N" pairs, in order, after
+// the input's name.
+var detectorFields = []struct {
+	word string
+	u    func(*Detector) *uint64
+	i    func(*Detector) *int64
+}{
+	{word: "tracked", i: func(d *Detector) *int64 { return &d.Tracked }},
+	{word: "table", i: func(d *Detector) *int64 { return &d.Table }},
+	{word: "probation", i: func(d *Detector) *int64 { return &d.Probation }},
+	{word: "probes", u: func(d *Detector) *uint64 { return &d.Probes }},
+	{word: "decisions", u: func(d *Detector) *uint64 { return &d.Decisions }},
+	{word: "limited", u: func(d *Detector) *uint64 { return &d.Limited }},
+	{word: "limit_minutes", u: func(d *Detector) *uint64 { return &d.LimitMinutes }},
+	{word: "evicted", u: func(d *Detector) *uint64 { return &d.Evicted }},
+	{word: "probation_evicted", u: func(d *Detector) *uint64 { return &d.ProbationEvicted }},
+	{word: "cut", u: func(d *Detector) *uint64 { return &d.Cut }},
+	{word: "ignored", u: func(d *Detector) *uint64 { return &d.Ignored }},
+	{word: "bogus", u: func(d *Detector) *uint64 { return &d.Bogus }},
+}
+
+// appendDetector appends a "detector" line's value.
+func appendDetector(dst []byte, d *Detector) []byte {
+	dst = append(dst, clean(d.Input)...)
+	for _, f := range detectorFields {
+		dst = append(dst, ' ')
+		dst = append(dst, f.word...)
+		dst = append(dst, ' ')
+		if f.u != nil {
+			dst = strconv.AppendUint(dst, *f.u(d), 10)
+		} else {
+			dst = strconv.AppendInt(dst, *f.i(d), 10)
+		}
+	}
+	return dst
+}
+
+// ParseDetector reads the value of a "detector" line. The input's name
+// comes first and may hold spaces, so the line is read from its end, as
+// "word N" pairs (word: lower-case letters and '_'), down to the first
+// field that is not one; what is left is the name. Words it does not
+// know (a newer daemon's) are skipped; counters the line lacks stay zero.
+func ParseDetector(v string) (Detector, error) {
+	var d Detector
+	f := strings.Split(v, " ")
+	end, pairs := len(f), 0
+	for ; end >= 3 && isWord(f[end-2]); end -= 2 {
+		word, n := f[end-2], f[end-1]
+		i, err := strconv.ParseInt(n, 10, 64)
+		if err != nil {
+			break
+		}
+		for _, fl := range detectorFields {
+			switch {
+			case fl.word != word:
+			case fl.i != nil:
+				*fl.i(&d) = i
+			case i < 0:
+				return d, fmt.Errorf("detector line %q: %s %s: a count is never negative", v, word, n)
+			default:
+				*fl.u(&d) = uint64(i)
+			}
+		}
+		pairs++
+	}
+	if pairs == 0 || end == 0 {
+		return d, fmt.Errorf("detector line %q is not \"INPUT tracked N table N ...\"", v)
+	}
+	d.Input = strings.Join(f[:end], " ")
+	return d, nil
+}
+
+func isWord(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, r := range s {
+		if r != '_' && (r < 'a' || r > 'z') {
+			return false
+		}
+	}
+	return true
+}
+
 // Snapshot is everything the status file shows.
 type Snapshot struct {
 	Pid      int
@@ -35,20 +140,28 @@ type Snapshot struct {
 	Updated  time.Time
 	Sequence uint64 // incremented on every write, for readers waiting for a fresh one
 
-	RecordsRead    uint64
-	LinesWritten   uint64
-	LinesLost      uint64 // refused by the log file (disk full, ...)
-	Malformed      uint64 // records with a bad pflog header
-	CorruptSkipped uint64 // corrupt input regions skipped
-	KernelReceived uint64
-	KernelDropped  uint64
-	Decisions      uint64    // scan decisions made
-	Suppressed     uint64    // flood control
-	BudgetWithheld uint64    // per-packet lines the line budget kept out
-	LastRecord     time.Time // zero: no record yet
+	RecordsRead     uint64
+	LinesWritten    uint64
+	LinesLost       uint64 // refused by the log file (disk full, ...)
+	Malformed       uint64 // records with a bad pflog header
+	CorruptSkipped  uint64 // corrupt input regions skipped
+	KernelReceived  uint64
+	KernelDropped   uint64
+	Decisions       uint64    // scan decisions made, all inputs
+	Limited         uint64    // decisions the per-minute limit made wait, all inputs
+	DetectTracked   int64     // sources with evidence tracked, all inputs
+	DetectEvictions uint64    // sources with evidence evicted from a full table, all inputs
+	Suppressed      uint64    // flood control: records counted, not written
+	FloodSummaries  uint64    // flood control: summary lines
+	FloodEvictions  uint64    // flood control: sources evicted from the full table
+	BudgetRate      int       // the line budget, lines per second (0: off)
+	BudgetWithheld  uint64    // per-packet lines the line budget kept out
+	BudgetSummaries uint64    // the line budget's summary lines
+	LastRecord      time.Time // zero: no record yet
 
-	Outputs []Output
-	Missing []string // -F inputs that do not exist
+	Outputs   []Output
+	Detectors []Detector // one per input, while detection is on
+	Missing   []string   // -F inputs that do not exist
 }
 
 // AppendText appends the status file's text to dst.
@@ -82,11 +195,23 @@ func (s *Snapshot) AppendText(dst []byte) []byte {
 	num("kernel_received", s.KernelReceived)
 	num("kernel_dropped", s.KernelDropped)
 	num("decisions", s.Decisions)
+	num("decisions_limited", s.Limited)
+	line("detector_tracked", strconv.FormatInt(s.DetectTracked, 10))
+	num("detector_evicted", s.DetectEvictions)
 	num("flood_suppressed", s.Suppressed)
+	num("flood_summaries", s.FloodSummaries)
+	num("flood_evicted", s.FloodEvictions)
+	line("budget_rate", strconv.Itoa(s.BudgetRate))
 	num("budget_withheld", s.BudgetWithheld)
+	num("budget_summaries", s.BudgetSummaries)
 	line("last_record", ts(s.LastRecord))
 	for _, o := range s.Outputs {
 		line("output", fmt.Sprintf("%s sent %d dropped %d reconnects %d", clean(o.Name), o.Sent, o.Dropped, o.Reconnects))
+	}
+	for i := range s.Detectors {
+		dst = append(dst, "detector: "...)
+		dst = appendDetector(dst, &s.Detectors[i])
+		dst = append(dst, '\n')
 	}
 	num("missing_inputs", uint64(len(s.Missing)))
 	for _, m := range s.Missing {
