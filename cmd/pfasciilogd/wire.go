@@ -144,10 +144,6 @@ func start(o *options, log *daemon.Logger, sigs <-chan os.Signal) error {
 	return exitStatus(err, openFailed, stats, outs, log)
 }
 
-// stages makes the per-source stages after flood control: the detector
-// (unless -nodetect). Flood control comes first (daemon.Config.Flood);
-// the line budget, when it is wired, comes after detection, so that the
-// detector reads every record and its decisions are never cut.
 // fileSeed is the tables' hash seed: fixed for plain -r, so the same file
 // gives the same lines on every run and for any -workers even when the
 // tables fill; random (0) for a service, which a spoofer watches live.
@@ -158,6 +154,10 @@ func fileSeed(o *options) uint64 {
 	return 0x70666173636969 // "pfascii"
 }
 
+// stages makes the per-source stages after flood control: the detector
+// (unless -nodetect). Flood control comes first (daemon.Config.Flood);
+// the line budget, when it is wired, comes after detection, so that the
+// detector reads every record and its decisions are never cut.
 func stages(o *options, stats *daemon.Stats, dets *detectors, log *daemon.Logger) func(input string) []stage.Stage {
 	// One bucket for every source: the budget is global.
 	var b *budget.Bucket
@@ -568,7 +568,3 @@ func workers(o *options) int {
 	}
 	return min(runtime.GOMAXPROCS(0), 4)
 }
-
-// stagesFor makes the stages that follow flood control in every source's
-// pipeline: the line budget, last, drawing from one bucket for all
-// sources.
