@@ -1,9 +1,7 @@
 package crowdsec
 
 import (
-	"bytes"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,9 +10,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/google/gopacket"
-	"github.com/google/gopacket/layers"
 
 	"github.com/pfasciilogd/pfasciilogd/internal/gen"
 	"github.com/pfasciilogd/pfasciilogd/internal/pflog"
@@ -239,85 +234,16 @@ func writeCapture(t *testing.T, path string, actors []actor, start time.Time) st
 // record builds p's pflog record: blocked by rule 7 on vtnet0.
 func (p probe) record(t *testing.T, at time.Time) *gen.Record {
 	t.Helper()
-	v6 := strings.Contains(p.src, ":")
-	af := uint8(pflog.AFInet)
-	if v6 {
-		af = pflog.AFInet6
+	r, err := gen.Probe{Src: p.src, Dst: p.dst, Proto: p.proto, Flags: p.flags, SPort: p.sport, DPort: p.dport}.
+		Record(at.Unix(), int64(at.Nanosecond()))
+	if err != nil {
+		t.Fatal(err)
 	}
-	h := gen.DefaultHeader(af)
-	h.RuleNr = 7
+	r.Hdr.RuleNr = 7
 	if p.out {
-		h.Dir = pflog.DirOut
+		r.Hdr.Dir = pflog.DirOut
 	}
-	return &gen.Record{Sec: at.Unix(), Nsec: int64(at.Nanosecond()), Hdr: h, Packet: p.packet(t, v6)}
-}
-
-// packet serializes the IP packet with gopacket.
-func (p probe) packet(t *testing.T, v6 bool) []byte {
-	t.Helper()
-	src, dst := net.ParseIP(p.src), net.ParseIP(p.dst)
-	if src == nil || dst == nil || v6 != strings.Contains(p.dst, ":") {
-		t.Fatalf("bad addresses in %+v", p)
-	}
-	proto := map[string]layers.IPProtocol{"tcp": layers.IPProtocolTCP, "udp": layers.IPProtocolUDP, "icmp": layers.IPProtocolICMPv4}[p.proto]
-	if v6 && p.proto == "icmp" {
-		proto = layers.IPProtocolICMPv6
-	}
-	var ip gopacket.SerializableLayer
-	var csum gopacket.NetworkLayer
-	if v6 {
-		l := &layers.IPv6{Version: 6, HopLimit: 57, NextHeader: proto, SrcIP: src, DstIP: dst}
-		ip, csum = l, l
-	} else {
-		l := &layers.IPv4{Version: 4, IHL: 5, TTL: 49, Id: 4711, Flags: layers.IPv4DontFragment, Protocol: proto, SrcIP: src.To4(), DstIP: dst.To4()}
-		ip, csum = l, l
-	}
-	ls := []gopacket.SerializableLayer{ip}
-	switch p.proto {
-	case "tcp":
-		tcp := &layers.TCP{SrcPort: layers.TCPPort(p.sport), DstPort: layers.TCPPort(p.dport), Seq: 1929621329, Window: 65535}
-		for _, f := range p.flags {
-			switch f {
-			case 'S':
-				tcp.SYN = true
-			case 'F':
-				tcp.FIN = true
-			case 'R':
-				tcp.RST = true
-			case 'P':
-				tcp.PSH = true
-			case 'A':
-				tcp.ACK, tcp.Ack = true, 840989709
-			default:
-				t.Fatalf("unknown TCP flag %q in %+v", f, p)
-			}
-		}
-		if tcp.SYN {
-			tcp.Options = []layers.TCPOption{{OptionType: layers.TCPOptionKindMSS, OptionLength: 4, OptionData: []byte{0x05, 0xb4}}}
-		}
-		_ = tcp.SetNetworkLayerForChecksum(csum)
-		ls = append(ls, tcp)
-	case "udp":
-		u := &layers.UDP{SrcPort: layers.UDPPort(p.sport), DstPort: layers.UDPPort(p.dport)}
-		_ = u.SetNetworkLayerForChecksum(csum)
-		ls = append(ls, u, gopacket.Payload(bytes.Repeat([]byte{'x'}, 12)))
-	case "icmp":
-		payload := gopacket.Payload(bytes.Repeat([]byte{0xa5}, 56))
-		if v6 {
-			ic := &layers.ICMPv6{TypeCode: layers.CreateICMPv6TypeCode(layers.ICMPv6TypeEchoRequest, 0)}
-			_ = ic.SetNetworkLayerForChecksum(csum)
-			ls = append(ls, ic, &layers.ICMPv6Echo{Identifier: 1, SeqNumber: 1}, payload)
-		} else {
-			ls = append(ls, &layers.ICMPv4{TypeCode: layers.CreateICMPv4TypeCode(layers.ICMPv4TypeEchoRequest, 0), Id: 1, Seq: 1}, payload)
-		}
-	default:
-		t.Fatalf("unknown protocol in %+v", p)
-	}
-	buf := gopacket.NewSerializeBuffer()
-	if err := gopacket.SerializeLayers(buf, gopacket.SerializeOptions{FixLengths: true, ComputeChecksums: true}, ls...); err != nil {
-		t.Fatalf("serialize %+v: %v", p, err)
-	}
-	return append([]byte(nil), buf.Bytes()...)
+	return r
 }
 
 // runDaemon runs the daemon to completion (it reads a capture with -r).

@@ -1,31 +1,28 @@
 package output_test
 
 import (
-	"net/netip"
-
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/pfasciilogd/pfasciilogd/internal/budget"
-	"github.com/pfasciilogd/pfasciilogd/internal/detect"
-	"net"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/pfasciilogd/pfasciilogd/internal/budget"
 	"github.com/pfasciilogd/pfasciilogd/internal/daemon"
+	"github.com/pfasciilogd/pfasciilogd/internal/detect"
 	"github.com/pfasciilogd/pfasciilogd/internal/f2btest"
 	"github.com/pfasciilogd/pfasciilogd/internal/flood"
 	"github.com/pfasciilogd/pfasciilogd/internal/format"
 	"github.com/pfasciilogd/pfasciilogd/internal/gen"
+	"github.com/pfasciilogd/pfasciilogd/internal/journaldtest"
 	"github.com/pfasciilogd/pfasciilogd/internal/output"
 	"github.com/pfasciilogd/pfasciilogd/internal/packet/packettest"
 	"github.com/pfasciilogd/pfasciilogd/internal/pcapfile"
@@ -36,55 +33,12 @@ import (
 	"github.com/pfasciilogd/pfasciilogd/internal/testtool"
 )
 
-// The journald tests run a real systemd-journald. So that they never
-// touch a journald that already runs (or the host's journal files), the
-// test re-executes itself in a private mount namespace (unshare(1)) where
-// /run and /var/log/journal are fresh tmpfs mounts; journald, journalctl,
-// fail2ban and the sink all live in that namespace and vanish with it.
-const journalNSEnv = "PFASCIILOGD_TEST_JOURNAL_NAMESPACE"
-
-func journaldPath() string {
-	for _, p := range []string{"/lib/systemd/systemd-journald", "/usr/lib/systemd/systemd-journald"} {
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-	}
-	return ""
-}
-
+// TestJournald runs a real systemd-journald in a private mount namespace
+// (internal/journaldtest); journald, journalctl, fail2ban and the sink
+// all live in that namespace and vanish with it.
 func TestJournald(t *testing.T) {
-	if os.Getenv(journalNSEnv) == "" {
-		testtool.Need(t, "journalctl", "systemd")
-		testtool.Need(t, "unshare", "util-linux")
-		testtool.NeedFile(t, "systemd-journald", "systemd", "/lib/systemd/systemd-journald", "/usr/lib/systemd/systemd-journald")
-		testtool.NeedRoot(t, "running a private systemd-journald")
-		// The inner timeout only catches a hang; the waits inside follow
-		// journald's and fail2ban's progress.
-		cmd := exec.Command("unshare", "--mount", "--propagation", "private",
-			os.Args[0], "-test.run=^TestJournald$", "-test.v", "-test.count=1", "-test.timeout=15m")
-		cmd.Env = append(testtool.ChildEnv(os.Environ()), journalNSEnv+"=1")
-		out, err := cmd.CombinedOutput()
-		t.Logf("in a private mount namespace:\n%s", out)
-		// A part that needed a missing tool skipped (failed under CI):
-		// count it in make test's summary.
-		testtool.ReportChild(t, out)
-		if err != nil {
-			t.Fatalf("namespace run: %v", err)
-		}
-		if !bytes.Contains(out, []byte("--- PASS: TestJournald")) {
-			t.Fatal("the namespace run did not pass")
-		}
+	if !journaldtest.Isolate(t) {
 		return
-	}
-
-	// In the namespace: fresh, private /run and journal directories.
-	if err := mountTmpfs("/run", "0755"); err != nil {
-		t.Fatalf("mount tmpfs on /run: %v", err)
-	}
-	if _, err := os.Stat("/var/log/journal"); err == nil {
-		if err := mountTmpfs("/var/log/journal", "2755"); err != nil {
-			t.Fatalf("mount tmpfs on /var/log/journal: %v", err)
-		}
 	}
 
 	// Without journald, the sink says so clearly.
@@ -99,81 +53,17 @@ func TestJournald(t *testing.T) {
 		name string
 		f    func(*testing.T)
 	}{{"fields", testJournalFields}, {"daemon", testJournalDaemon}, {"fail2ban", testJournalFail2ban}} {
-		for _, d := range []string{"/run/log/journal", "/var/log/journal"} {
-			ents, _ := os.ReadDir(d)
-			for _, e := range ents {
-				os.RemoveAll(filepath.Join(d, e.Name()))
-			}
-		}
-		stop := startJournald(t)
+		j := journaldtest.Start(t)
 		t.Run(part.name, part.f)
-		stop()
+		j.Stop()
 	}
 }
 
-func startJournald(t *testing.T) func() {
-	t.Helper()
-	for _, d := range []string{"/run/systemd/journal", "/run/log/journal"} {
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	var logs bytes.Buffer
-	cmd := exec.Command(journaldPath())
-	cmd.Stdout, cmd.Stderr = &logs, &logs
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start systemd-journald: %v", err)
-	}
-	exited := make(chan struct{})
-	go func() { cmd.Wait(); close(exited) }()
-	testtool.WaitFor(t, "journald's socket", func() bool {
-		select {
-		case <-exited:
-			t.Fatalf("systemd-journald exited before its socket appeared:\n%s", logs.String())
-		default:
-		}
-		c, err := net.Dial("unixgram", "/run/systemd/journal/socket")
-		if err == nil {
-			c.Close()
-		}
-		return err == nil
-	})
-	return func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(testtool.HangBound):
-			cmd.Process.Kill()
-			<-exited
-		}
-	}
-}
-
-// journalEntries reads our entries back with journalctl -o json, waiting
-// until there are n of them.
+// journalEntries reads our entries back, waiting until there are n of
+// them.
 func journalEntries(t *testing.T, n int) []map[string]any {
 	t.Helper()
-	var es []map[string]any
-	read := func() bool {
-		out, err := exec.Command("journalctl", "-o", "json", "--no-pager", "SYSLOG_IDENTIFIER="+output.JournalIdentifier).Output()
-		if err != nil {
-			t.Fatalf("journalctl: %v", err)
-		}
-		es = es[:0]
-		sc := bufio.NewScanner(bytes.NewReader(out))
-		sc.Buffer(nil, 1<<20)
-		for sc.Scan() {
-			var m map[string]any
-			if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
-				t.Fatalf("journalctl line %q: %v", sc.Bytes(), err)
-			}
-			es = append(es, m)
-		}
-		return len(es) >= n
-	}
-	// Fails only when journald stores nothing new for the hang bound.
-	testtool.WaitProgress(t, fmt.Sprintf("%d journal entries", n), read, func() int64 { return int64(len(es)) })
-	return es
+	return journaldtest.Entries(t, n, "SYSLOG_IDENTIFIER="+output.JournalIdentifier)
 }
 
 func caseRecordOut(t *testing.T, c *packettest.Case) *format.Record {

@@ -1,6 +1,6 @@
 //go:build !linux
 
-package output_test
+package journaldtest
 
 import "errors"
 

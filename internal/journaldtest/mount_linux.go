@@ -1,4 +1,4 @@
-package output_test
+package journaldtest
 
 import "golang.org/x/sys/unix"
 
