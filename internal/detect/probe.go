@@ -14,8 +14,8 @@ import (
 
 // Classify fills p from one decoded record: its capture time (ns), pflog
 // header and packet summary. It reads only the summary, never the packet's
-// bytes again, so it sees the packet as the text formats print it. It is
-// pure and does not allocate.
+// bytes a second time, and counts SCTP and DCCP records as the text
+// printer (internal/tcpdump) shows them. It is pure and does not allocate.
 //
 // A record is a probe (KindProbe) when pf blocked it inbound and it tries
 // to open something:

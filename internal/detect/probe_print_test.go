@@ -88,8 +88,8 @@ func TestClassifySCTPDCCPAsPrinted(t *testing.T) {
 	}{
 		{"ip4/init", gen.IPv4(132, initNoParams(40000, 3868, 0)), 0, KindProbe, false, `\[INIT\] \[init tag: 1\]`},
 		{"ip4/init-vtag", gen.IPv4(132, initNoParams(40000, 3868, 9)), 0, KindOther, false, `\[INIT\]`},
-		{"ip4/init-params-snap116-3868", gen.IPv4(132, initParams(40000, 3868)), snap, KindOther, false, `sctp \[\|sctp\]$`},
-		{"ip4/init-params-snap116-80", gen.IPv4(132, initParams(40000, 80)), snap, KindProbe, true, `sctp \[\|sctp\]$`},
+		{"ip4/init-snap116-3868", gen.IPv4(132, initNoParams(40000, 3868, 0)), snap, KindOther, false, `sctp \[\|sctp\]$`},
+		{"ip4/init-snap116-80", gen.IPv4(132, initNoParams(40000, 80, 0)), snap, KindProbe, true, `sctp \[\|sctp\]$`},
 		{"ip4/init-params-snap160", gen.IPv4(132, initParams(40000, 3868)), 160 - 72, KindProbe, false, `\[INIT\]`},
 		{"ip4/init-cut-in-chunk-header", gen.IPv4(132, initNoParams(40000, 80, 0)), 20 + 14, KindProbe, true, `sctp \[\|sctp\]$`},
 		{"ip4/chunk-header-short", gen.IPv4(132, append(initNoParams(40000, 80, 0)[:12], 1, 0)), 0, KindOther, false, `chunk descriptor cut off`},
