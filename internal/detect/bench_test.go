@@ -82,7 +82,7 @@ func BenchmarkClassify(b *testing.B) {
 	var p Probe
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
-		Classify(&p, int64(i), &h, &s, pkt)
+		Classify(&p, int64(i), &h, &s)
 	}
 }
 

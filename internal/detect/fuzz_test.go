@@ -41,7 +41,7 @@ func FuzzClassify(f *testing.F) {
 		var s packet.Summary
 		packet.Decode(ip, len(ip), &s)
 		var p Probe
-		Classify(&p, 42, &h, &s, ip)
+		Classify(&p, 42, &h, &s)
 		if p.Time != 42 {
 			t.Fatal("time not carried")
 		}

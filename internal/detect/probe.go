@@ -13,10 +13,9 @@ import (
 )
 
 // Classify fills p from one decoded record: its capture time (ns), pflog
-// header, packet summary and the captured IP packet ip (the bytes Decode
-// summarised; Classify reads the SCTP chunk type and the DCCP packet type
-// from it, which packet.Summary does not decode). It is pure and does not
-// allocate.
+// header and packet summary. It reads only the summary, never the packet's
+// bytes a second time, and counts SCTP and DCCP records as the text
+// printer (internal/tcpdump) shows them. It is pure and does not allocate.
 //
 // A record is a probe (KindProbe) when pf blocked it inbound and it tries
 // to open something:
@@ -31,8 +30,11 @@ import (
 //     or above (DNS, NTP, ... replies after pf forgot the state);
 //   - ICMP echo, timestamp and address mask requests, ICMPv6 echo
 //     requests and node information queries;
-//   - SCTP INIT (chunk type 1, verification tag 0);
-//   - DCCP Request (packet type 0);
+//   - SCTP INIT (chunk type 1, verification tag 0) and DCCP Request
+//     (packet type 0), when the text printer shows them as such: the
+//     first chunk captured whole with valid lengths, the Request's
+//     generic header and service code captured (see sctpFirst and
+//     dccpFirst);
 //   - any other protocol (counted once per protocol: a protocol scan).
 //
 // Never probes: passes and every other action, outbound and forwarded
@@ -55,8 +57,13 @@ import (
 // port counts once: the thresholds must stay above three times the number
 // of such services the same client uses. A scanner's SYNs to the classic
 // service ports (22, 23, 25, 80, 443, 445, ...) count. The same rule
-// applies to SCTP and DCCP records cut before their chunk or packet type.
-func Classify(p *Probe, t int64, h *pflog.Header, s *packet.Summary, ip []byte) {
+// applies to SCTP and DCCP records the printer cuts ("[|sctp]",
+// "[|dccp]") or stops before (IPv6 extension headers it does not get
+// past) when what was captured may be an INIT or a Request; a first chunk
+// or packet type captured and known to be another, or a header the
+// printer shows as malformed ("truncated-sctp", "Bad chunk length",
+// "truncated-DCCP-Request"), never counts.
+func Classify(p *Probe, t int64, h *pflog.Header, s *packet.Summary) {
 	*p = Probe{Time: t, Src: s.Src, Rule: h.RuleNr, Iface: h.IfName}
 	if s.Version == 0 || !s.Src.IsValid() {
 		return
@@ -98,11 +105,10 @@ func Classify(p *Probe, t int64, h *pflog.Header, s *packet.Summary, ip []byte) 
 		}
 		udp(p, s.SrcPort, s.DstPort)
 	case protoUDPLite:
-		b, ok := l4(s, ip, 4)
-		if !ok {
+		if !s.HasPort {
 			return
 		}
-		udp(p, binary.BigEndian.Uint16(b), binary.BigEndian.Uint16(b[2:]))
+		udp(p, s.SrcPort, s.DstPort)
 	case packet.ProtoICMP:
 		if !s.HasICMP {
 			return
@@ -119,33 +125,22 @@ func Classify(p *Probe, t int64, h *pflog.Header, s *packet.Summary, ip []byte) 
 		case 128, 139: // echo request, node information query
 			p.Kind, p.Port = KindProbe, dstHash(s)
 		}
-	case protoSCTP:
-		b, ok := l4(s, ip, 4)
-		if !ok {
+	case protoSCTP, protoDCCP:
+		if !s.HasPort {
 			return
 		}
-		sp, dp := binary.BigEndian.Uint16(b), binary.BigEndian.Uint16(b[2:])
-		p.Port = dp
-		if len(b) < 13 {
-			cut(p, sp, dp)
-			return
+		p.Port = s.DstPort
+		v := dccpFirst(s)
+		if s.Proto == protoSCTP {
+			v = sctpFirst(s)
 		}
-		if b[12] == 1 && binary.BigEndian.Uint32(b[4:]) == 0 { // INIT, verification tag 0
-			p.Kind = KindProbe
-		}
-	case protoDCCP:
-		b, ok := l4(s, ip, 4)
-		if !ok {
-			return
-		}
-		sp, dp := binary.BigEndian.Uint16(b), binary.BigEndian.Uint16(b[2:])
-		p.Port = dp
-		if len(b) < 9 {
-			cut(p, sp, dp)
-			return
-		}
-		if (b[8]>>1)&0x0f == 0 { // DCCP-Request
-			p.Kind = KindProbe
+		switch v {
+		case opener:
+			if s.Proto == protoDCCP || s.SCTPVTag == 0 { // an INIT has verification tag 0
+				p.Kind = KindProbe
+			}
+		case unseen:
+			cut(p, s.SrcPort, s.DstPort)
 		}
 	case packet.ProtoNoNext, packet.ProtoHopOpts, packet.ProtoRouting, packet.ProtoFragment,
 		packet.ProtoDstOpts, packet.ProtoAH:
@@ -170,13 +165,95 @@ func udp(p *Probe, sport, dport uint16) {
 	p.Kind = KindProbe
 }
 
-// l4 returns the captured transport header when at least n bytes of it
-// are there.
-func l4(s *packet.Summary, ip []byte, n int) ([]byte, bool) {
-	if s.L4Off <= 0 || s.L4Off > len(ip) || len(ip)-s.L4Off < n {
-		return nil, false
+// shown is what the text printer (internal/tcpdump, as tcpdump's
+// sctp_print and dccp_print) shows of an SCTP record's first chunk or a
+// DCCP record's packet type.
+type shown uint8
+
+const (
+	other  shown = iota // another chunk or packet type, or a malformed header
+	opener              // an SCTP INIT or a DCCP Request
+	unseen              // cut ("[|sctp]", "[|dccp]") or hidden before it, and maybe an opener
+)
+
+// l4Seen returns the transport header's length as the IP header gives it
+// and how much of it the printer sees (the capture, cut at the end of the
+// IP datagram). ok is false when the printer stops at the IP header's
+// length (IPv4 "bad-len", an IPv6 payload length of 0).
+func l4Seen(s *packet.Summary) (length, capt int, ok bool) {
+	if s.TotalLen < s.HdrLen || s.TotalLen == 0 || (s.Version == 6 && s.TotalLen == 40) {
+		return 0, 0, false
 	}
-	return ip[s.L4Off:], true
+	return s.L4Len, min(s.L4Cap, s.L4Len), true
+}
+
+// hidden reports whether the printer stops at IPv6 extension headers
+// before the transport header (packet.Summary.ExtPlain).
+func hidden(s *packet.Summary) bool { return s.ExtLen > 0 && !s.ExtPlain }
+
+// sctpFirst is what the printer shows of an SCTP record's first chunk,
+// from the summary, in the order sctp_print checks the lengths.
+func sctpFirst(s *packet.Summary) shown {
+	// A first chunk captured and known to be no INIT is none, whatever
+	// the printer shows.
+	maybe := unseen
+	if s.HasSCTPChunk && s.SCTPChunk != packet.SCTPInit {
+		maybe = other
+	}
+	length, capt, ok := l4Seen(s)
+	switch {
+	case !ok || length < 12: // "truncated-sctp"
+		return other
+	case capt < 12:
+		return maybe
+	case length-12 < 4: // no chunk, "chunk descriptor cut off"
+		return other
+	case capt < 16:
+		return maybe
+	}
+	n := int(s.SCTPChunkLen)
+	switch {
+	case n < 4 || length-12 < (4-n%4)%4: // "Bad chunk length"
+		return other
+	case capt < 12+n || hidden(s):
+		return maybe
+	case maybe == other:
+		return other
+	}
+	return opener
+}
+
+// dccpFirst is what the printer shows of a DCCP record's packet type,
+// from the summary, in the order dccp_print checks the lengths.
+func dccpFirst(s *packet.Summary) shown {
+	maybe := unseen
+	if s.HasDCCPType && s.DCCPType != packet.DCCPRequest {
+		maybe = other
+	}
+	length, capt, ok := l4Seen(s)
+	if !ok {
+		return other
+	}
+	if capt < 12 {
+		return maybe
+	}
+	fixed := 12 // the generic header
+	if s.DCCPExt {
+		fixed = 16
+	}
+	switch {
+	case length < fixed: // "truncated-dccp"
+		return other
+	case capt < fixed:
+		return maybe
+	case maybe == other:
+		return other
+	case length < fixed+4: // "truncated-DCCP-Request"
+		return other
+	case capt < fixed+4 || hidden(s):
+		return unseen
+	}
+	return opener
 }
 
 // dstHash folds the destination address into 16 bits: an echo sweep

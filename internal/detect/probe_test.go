@@ -54,7 +54,7 @@ func classify(t testing.TB, pkt []byte, snap int, action, dir uint8) Probe {
 	var s packet.Summary
 	packet.Decode(ip, len(pkt), &s)
 	var p Probe
-	Classify(&p, 1e18, &h, &s, ip)
+	Classify(&p, 1e18, &h, &s)
 	return p
 }
 
@@ -200,7 +200,7 @@ func TestClassifyAllocs(t *testing.T) {
 	var p Probe
 	n := testing.AllocsPerRun(1000, func() {
 		packet.Decode(pkt, len(pkt), &s)
-		Classify(&p, 1, &h, &s, pkt)
+		Classify(&p, 1, &h, &s)
 	})
 	if n != 0 {
 		t.Errorf("%v allocations per record", n)

@@ -51,7 +51,7 @@ func pipeline(t *testing.T, d *Detector, rs []rec) []string {
 			ip = ip[:r.snap]
 		}
 		packet.Decode(ip, len(pkt), &s)
-		Classify(&p, t0+int64(r.at), &h, &s, ip)
+		Classify(&p, t0+int64(r.at), &h, &s)
 		if o := d.Observe(&p); o != nil {
 			out = append(out, string(o.AppendMessage(nil)))
 		}

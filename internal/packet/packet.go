@@ -1,7 +1,8 @@
 // Package packet summarises the IP packet that follows a pflog header:
 // addresses, protocol, the IP header fields and the first transport
-// header (TCP, UDP, SCTP, DCCP, ICMP, ICMPv6), as the structured output formats (JSON,
-// pfSense filterlog), the journald sink and flood control need them.
+// header (TCP, UDP, SCTP, DCCP, ICMP, ICMPv6; the ports of UDP-Lite), as
+// the structured output formats (JSON, pfSense filterlog), the journald
+// sink, flood control and the scan detector need them.
 //
 // It is a summary decoder, not a printer: Decode fills a caller-owned
 // Summary without allocating, never panics on bad or cut-short input, and
@@ -113,7 +114,7 @@ type Summary struct {
 	L4Cap   int // bytes of the transport header and payload that were captured
 	L4Len   int // transport header and payload length as the IP header says
 	HasL4   bool
-	HasPort bool // SrcPort/DstPort are valid (TCP, UDP, SCTP, DCCP)
+	HasPort bool // SrcPort/DstPort are valid (TCP, UDP, UDP-Lite, SCTP, DCCP)
 	SrcPort uint16
 	DstPort uint16
 
@@ -130,10 +131,12 @@ type Summary struct {
 	// UDP.
 	UDPLen uint16 // the UDP length field
 
-	// SCTP: the type and length field of the first chunk (SCTPInit = 1
-	// for INIT), valid when HasSCTPChunk (the common header and the
-	// chunk header were captured).
+	// SCTP: the verification tag of the common header and the type
+	// and length field of the first chunk (SCTPInit = 1 for INIT),
+	// valid when HasSCTPChunk (the common header and the chunk header
+	// were captured).
 	HasSCTPChunk bool
+	SCTPVTag     uint32
 	SCTPChunk    uint8
 	SCTPChunkLen uint16
 	// DCCP: the packet type (DCCPRequest = 0 ...) and the X bit (48-bit
@@ -380,15 +383,9 @@ func transport(ip []byte, off, l4len int, s *Summary) {
 	s.L4Cap = len(b)
 	switch s.Proto {
 	case ProtoTCP:
-		s.L4Off = off
-		if len(b) < 4 {
-			s.Truncated = true
+		if !ports(b, off, s) {
 			return
 		}
-		s.HasL4 = true
-		s.HasPort = true
-		s.SrcPort = binary.BigEndian.Uint16(b)
-		s.DstPort = binary.BigEndian.Uint16(b[2:])
 		if len(b) < 14 {
 			s.Truncated = true
 			return
@@ -412,37 +409,28 @@ func transport(ip []byte, off, l4len int, s *Summary) {
 			s.Truncated = true
 		}
 	case ProtoUDP:
-		s.L4Off = off
-		if len(b) < 4 {
-			s.Truncated = true
+		if !ports(b, off, s) {
 			return
 		}
-		s.HasL4 = true
-		s.HasPort = true
-		s.SrcPort = binary.BigEndian.Uint16(b)
-		s.DstPort = binary.BigEndian.Uint16(b[2:])
 		if len(b) < 8 {
 			s.Truncated = true
 			return
 		}
 		s.UDPLen = binary.BigEndian.Uint16(b[4:])
 		s.PayloadLen = max(int(s.UDPLen)-8, 0)
+	case ProtoUDPLite:
+		ports(b, off, s) // the rest of the header is UDP's with a checksum coverage
 	case ProtoSCTP, ProtoDCCP:
-		s.L4Off = off
-		if len(b) < 4 {
-			s.Truncated = true
+		if !ports(b, off, s) {
 			return
 		}
-		s.HasL4 = true
-		s.HasPort = true
-		s.SrcPort = binary.BigEndian.Uint16(b)
-		s.DstPort = binary.BigEndian.Uint16(b[2:])
 		if s.Proto == ProtoSCTP {
 			if len(b) < 16 {
 				s.Truncated = true
 				return
 			}
 			s.HasSCTPChunk = true
+			s.SCTPVTag = binary.BigEndian.Uint32(b[4:])
 			s.SCTPChunk = b[12]
 			s.SCTPChunkLen = binary.BigEndian.Uint16(b[14:])
 			return
@@ -483,6 +471,23 @@ func transport(ip []byte, off, l4len int, s *Summary) {
 			s.L4Off = off
 		}
 	}
+}
+
+// ports decodes the source and destination ports that TCP, UDP,
+// UDP-Lite, SCTP and DCCP all start with, from b, the transport header at
+// offset off of the packet. It reports false (and marks s truncated) when
+// they were not captured.
+func ports(b []byte, off int, s *Summary) bool {
+	s.L4Off = off
+	if len(b) < 4 {
+		s.Truncated = true
+		return false
+	}
+	s.HasL4 = true
+	s.HasPort = true
+	s.SrcPort = binary.BigEndian.Uint16(b)
+	s.DstPort = binary.BigEndian.Uint16(b[2:])
+	return true
 }
 
 // inner decodes the start of the packet an ICMP error quotes.

@@ -235,9 +235,9 @@ func TestSeedCorpus(t *testing.T) {
 	}
 }
 
-// TestDecodeSCTPDCCP: SCTP and DCCP carry ports, the first SCTP chunk
-// type and the DCCP packet type, also behind IPv6 extension headers and
-// when cut short.
+// TestDecodeSCTPDCCP: SCTP, DCCP and UDP-Lite carry ports, SCTP its
+// verification tag and first chunk type, DCCP its packet type, also
+// behind IPv6 extension headers and when cut short.
 func TestDecodeSCTPDCCP(t *testing.T) {
 	initChunk := gen.SCTPChunk(packet.SCTPInit, 0, gen.SCTPInit(1, 65535, 10, 10, 1, nil))
 	sctp := gen.SCTPRaw(40000, 3868, 0, initChunk)
@@ -252,19 +252,24 @@ func TestDecodeSCTPDCCP(t *testing.T) {
 		sport, dport uint16
 		chunk, dtype int // -1: not valid
 		trunc        bool
+		vtag         uint32 // with a valid chunk
 	}{
-		{"ip4-sctp-init", gen.IPv4(132, sctp), 0, true, 40000, 3868, 1, -1, false},
-		{"ip6-sctp-init", gen.IPv6(132, sctp), 0, true, 40000, 3868, 1, -1, false},
-		{"ip6-dstopt-sctp-init", gen.IPv6(60, dst(132, sctp)), 0, true, 40000, 3868, 1, -1, false},
-		{"ip4-sctp-snap116", gen.IPv4(132, sctp), 44, true, 40000, 3868, 1, -1, false},
-		{"ip6-sctp-snap116", gen.IPv6(132, sctp), 44, true, 40000, 3868, -1, -1, true},
-		{"ip4-sctp-no-chunk", gen.IPv4(132, sctp[:12]), 0, true, 40000, 3868, -1, -1, true},
-		{"ip4-sctp-3-bytes", gen.IPv4(132, sctp[:3]), 0, false, 0, 0, -1, -1, true},
-		{"ip4-dccp-request", gen.IPv4(33, dccpReq), 0, true, 40001, 5004, -1, 0, false},
-		{"ip6-dccp-request", gen.IPv6(33, dccpReq), 0, true, 40001, 5004, -1, 0, false},
-		{"ip6-dccp-response", gen.IPv6(33, dccpResp), 0, true, 5004, 40001, -1, 1, false},
-		{"ip6-dccp-snap116", gen.IPv6(33, dccpReq), 44, true, 40001, 5004, -1, -1, true},
-		{"ip4-dccp-8-bytes", gen.IPv4(33, dccpReq[:8]), 0, true, 40001, 5004, -1, -1, true},
+		{"ip4-sctp-init", gen.IPv4(132, sctp), 0, true, 40000, 3868, 1, -1, false, 0},
+		{"ip6-sctp-init", gen.IPv6(132, sctp), 0, true, 40000, 3868, 1, -1, false, 0},
+		{"ip6-dstopt-sctp-init", gen.IPv6(60, dst(132, sctp)), 0, true, 40000, 3868, 1, -1, false, 0},
+		{"ip4-sctp-snap116", gen.IPv4(132, sctp), 44, true, 40000, 3868, 1, -1, false, 0},
+		{"ip6-sctp-snap116", gen.IPv6(132, sctp), 44, true, 40000, 3868, -1, -1, true, 0},
+		{"ip4-sctp-no-chunk", gen.IPv4(132, sctp[:12]), 0, true, 40000, 3868, -1, -1, true, 0},
+		{"ip4-sctp-3-bytes", gen.IPv4(132, sctp[:3]), 0, false, 0, 0, -1, -1, true, 0},
+		{"ip4-dccp-request", gen.IPv4(33, dccpReq), 0, true, 40001, 5004, -1, 0, false, 0},
+		{"ip6-dccp-request", gen.IPv6(33, dccpReq), 0, true, 40001, 5004, -1, 0, false, 0},
+		{"ip6-dccp-response", gen.IPv6(33, dccpResp), 0, true, 5004, 40001, -1, 1, false, 0},
+		{"ip6-dccp-snap116", gen.IPv6(33, dccpReq), 44, true, 40001, 5004, -1, -1, true, 0},
+		{"ip4-dccp-8-bytes", gen.IPv4(33, dccpReq[:8]), 0, true, 40001, 5004, -1, -1, true, 0},
+		{"ip4-sctp-vtag", gen.IPv4(132, gen.SCTPRaw(3868, 40000, 0xdeadbeef, initChunk)), 0, true, 3868, 40000, 1, -1, false, 0xdeadbeef},
+		{"ip4-udplite", gen.IPv4(136, gen.UDPRaw(40002, 7, []byte("x"))), 0, true, 40002, 7, -1, -1, false, 0},
+		{"ip6-hbh-udplite", gen.IPv6(0, dst(136, gen.UDPRaw(40002, 7, nil))), 0, true, 40002, 7, -1, -1, false, 0},
+		{"ip4-udplite-3-bytes", gen.IPv4(136, gen.UDPRaw(40002, 7, nil)[:3]), 0, false, 0, 0, -1, -1, true, 0},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -283,6 +288,9 @@ func TestDecodeSCTPDCCP(t *testing.T) {
 			}
 			if s.HasPort != tc.port || s.SrcPort != tc.sport || s.DstPort != tc.dport || chunk != tc.chunk || dtype != tc.dtype || s.Truncated != tc.trunc {
 				t.Errorf("%+v", s)
+			}
+			if s.HasSCTPChunk && s.SCTPVTag != tc.vtag {
+				t.Errorf("verification tag %#x, want %#x", s.SCTPVTag, tc.vtag)
 			}
 			if tc.port && !s.HasL4 {
 				t.Errorf("HasL4 false with ports")

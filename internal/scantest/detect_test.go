@@ -87,7 +87,7 @@ func runDetectorFlood(t *testing.T, s *Scenario, rate int, dur time.Duration) []
 			}
 		}
 		packet.Decode(ipb, len(r.Packet), &sum)
-		detect.Classify(&p, at, &r.Hdr, &sum, ipb)
+		detect.Classify(&p, at, &r.Hdr, &sum)
 		take(ev, d.Observe(&p))
 	}
 	return out

@@ -131,7 +131,7 @@ func (s *Detect) Record(r *record.Record, suppressed bool, emit Emitter) bool {
 		s.d.Tick(now, s.emitFn)
 		s.publish()
 	}
-	detect.Classify(&s.probe, now, r.Hdr, sum, r.IP)
+	detect.Classify(&s.probe, now, r.Hdr, sum)
 	if dec := s.d.Observe(&s.probe); dec != nil {
 		s.emit = emit
 		s.report(dec)
