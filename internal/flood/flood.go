@@ -484,7 +484,7 @@ func sctpInitPrinted(s *packet.Summary) bool {
 	n := int(s.SCTPChunkLen)
 	align := (4 - n%4) % 4
 	forces := func(p uint16) bool { return p >= 6704 && p <= 6706 }
-	return n >= 4 && s.L4Len >= 16 && s.L4Len-12 >= align && s.L4Cap >= 12+n && !forces(s.SrcPort) && !forces(s.DstPort)
+	return n >= 4 && s.L4Len >= 16 && s.L4Len-12 >= align && min(s.L4Cap, s.L4Len) >= 12+n && !forces(s.SrcPort) && !forces(s.DstPort)
 }
 
 // dccpRequestPrinted reports whether the printer shows s as "DCCP
