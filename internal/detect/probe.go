@@ -215,11 +215,17 @@ func sctpFirst(s *packet.Summary) shown {
 	switch {
 	case n < 4 || length-12 < (4-n%4)%4: // "Bad chunk length"
 		return other
-	case capt < 12+n || hidden(s):
+	case hidden(s):
 		return maybe
 	case maybe == other:
 		return other
+	case length < 12+n:
+		return maybe // the chunk runs past the packet the IP header describes
 	}
+	// An INIT, whole in the packet. The capture may have cut it (at
+	// pflogd's 116 bytes it always does, and the line shows "[|sctp]"),
+	// but its type was captured, and an INIT answers nothing: it opens an
+	// association, as a SYN does.
 	return opener
 }
 

@@ -17,6 +17,8 @@ var (
 	printedOpener = regexp.MustCompile(`: sctp(?:\[ForCES [HML]P\])* \(1\) \[INIT\]|: DCCP DCCP-Request \(service=`)
 	// printedType: the text line shows the first chunk or the packet
 	// type, or the header as malformed: nothing a cut record may be.
+	// sctpCutLine: the capture ends inside the first chunk.
+	sctpCutLine = regexp.MustCompile(`: sctp(?:\[ForCES [HML]P\])* \[\|sctp\]$`)
 	printedType = regexp.MustCompile(`: sctp(?:\[ForCES [HML]P\])* \(1\) \[|: DCCP (?:DCCP-|unknown-type-)|truncated-(?:sctp|dccp|DCCP)|bad-len|Bad chunk length|cut off at end|: sctp$`)
 )
 
@@ -42,6 +44,13 @@ func agreeWithPrinter(t *testing.T, ip []byte, wire int) (Probe, []byte) {
 		return p, line
 	}
 	want := printedOpener.Match(line) && (s.Proto == packet.ProtoDCCP || s.SCTPVTag == 0)
+	// An INIT whose chunk type was captured and which the IP length says
+	// is whole counts though the capture cut it ("[|sctp]"): its type is
+	// known, and an INIT answers nothing.
+	if s.Proto == packet.ProtoSCTP && s.HasSCTPChunk && s.SCTPChunk == packet.SCTPInit && s.SCTPVTag == 0 &&
+		!hidden(&s) && s.SCTPChunkLen >= 4 && s.L4Len >= 12+int(s.SCTPChunkLen) && sctpCutLine.Match(line) {
+		want = true
+	}
 	if got := p.Kind == KindProbe && !p.Cut; got != want {
 		t.Errorf("counted as an opener %v, printed as one %v: %q [%x]", got, want, line, ip)
 	}
@@ -52,10 +61,10 @@ func agreeWithPrinter(t *testing.T, ip []byte, wire int) (Probe, []byte) {
 }
 
 // TestClassifySCTPDCCPAsPrinted: crafted SCTP and DCCP records are
-// counted as the text line shows them. A record printed cut ("[|sctp]")
-// or stopped at its extension headers is no INIT: it falls under the
-// rule for records cut short (a destination port below 512 from a port
-// of 1024 or above).
+// counted as the text line shows them, but for an INIT the capture cut
+// after its chunk type, which counts. A record cut before that, or
+// stopped at its extension headers, falls under the rule for records cut
+// short (a destination port below 512 from a port of 1024 or above).
 func TestClassifySCTPDCCPAsPrinted(t *testing.T) {
 	params := []byte{0, 5, 0, 8, 192, 0, 2, 10} // IPv4 address parameter
 	initNoParams := func(sport, dport uint16, vtag uint32) []byte {
@@ -88,8 +97,8 @@ func TestClassifySCTPDCCPAsPrinted(t *testing.T) {
 	}{
 		{"ip4/init", gen.IPv4(132, initNoParams(40000, 3868, 0)), 0, KindProbe, false, `\[INIT\] \[init tag: 1\]`},
 		{"ip4/init-vtag", gen.IPv4(132, initNoParams(40000, 3868, 9)), 0, KindOther, false, `\[INIT\]`},
-		{"ip4/init-snap116-3868", gen.IPv4(132, initNoParams(40000, 3868, 0)), snap, KindOther, false, `sctp \[\|sctp\]$`},
-		{"ip4/init-snap116-80", gen.IPv4(132, initNoParams(40000, 80, 0)), snap, KindProbe, true, `sctp \[\|sctp\]$`},
+		{"ip4/init-snap116-3868", gen.IPv4(132, initNoParams(40000, 3868, 0)), snap, KindProbe, false, `sctp \[\|sctp\]$`},
+		{"ip4/init-snap116-80", gen.IPv4(132, initNoParams(40000, 80, 0)), snap, KindProbe, false, `sctp \[\|sctp\]$`},
 		{"ip4/init-params-snap160", gen.IPv4(132, initParams(40000, 3868)), 160 - 72, KindProbe, false, `\[INIT\]`},
 		{"ip4/init-cut-in-chunk-header", gen.IPv4(132, initNoParams(40000, 80, 0)), 20 + 14, KindProbe, true, `sctp \[\|sctp\]$`},
 		{"ip4/chunk-header-short", gen.IPv4(132, append(initNoParams(40000, 80, 0)[:12], 1, 0)), 0, KindOther, false, `chunk descriptor cut off`},
