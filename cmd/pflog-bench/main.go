@@ -12,9 +12,12 @@
 //
 // and prints, for each, records per second by wall time and by CPU time
 // (user+system; the fair figure on a loaded machine), best and median,
-// the ratios to "tcpdump -n -e -S -t" and the peak RSS. Then it feeds
-// pfasciilogd 1 M and, with -big, 10 M records through a pipe and prints
-// its peak RSS for each: the two must be about the same.
+// the ratios to "tcpdump -n -e -S -t" and the peak RSS, and judges issue
+// 11's goals (>= 5x by wall time, >= 3.5x per CPU-second) on the pipeline
+// alone (-nodetect). Then it feeds pfasciilogd, with -nodetect and with
+// detection, 1 M and, with -big, 10 M records through a pipe and prints
+// its peak RSS for each: the same for both sizes, and under 20 MB for the
+// pipeline alone.
 package main
 
 import (
@@ -154,24 +157,32 @@ func run(args []string) error {
 		// Throughput is records per second of wall-clock time, and per
 		// CPU-second (user+system, the fairer figure on a loaded machine),
 		// both compared by the median round so that one lucky round
-		// decides nothing.
-		_, pwm := bestMedian(tools[0].res, func(r result) time.Duration { return r.wall })
-		_, twm := bestMedian(td.res, func(r result) time.Duration { return r.wall })
-		_, pcm := bestMedian(tools[0].res, func(r result) time.Duration { return r.cpu })
-		_, tcm := bestMedian(td.res, func(r result) time.Duration { return r.cpu })
-		for _, g := range []struct {
-			what  string
-			ratio float64
-			want  float64
-		}{
-			{"throughput by wall time", twm.Seconds() / pwm.Seconds(), 5},
-			{"throughput per CPU-second", tcm.Seconds() / pcm.Seconds(), 3.5},
-		} {
-			goal := "MET"
-			if g.ratio < g.want {
-				goal = "MISSED"
+		// decides nothing. The goals are issue 11's, set for the pipeline
+		// (read, decode, format, write) before the detector existed: they
+		// are judged on -nodetect; the default run, which also detects,
+		// is shown against the same figures.
+		for _, p := range []*tool{tools[2], tools[0]} {
+			_, pwm := bestMedian(p.res, func(r result) time.Duration { return r.wall })
+			_, twm := bestMedian(td.res, func(r result) time.Duration { return r.wall })
+			_, pcm := bestMedian(p.res, func(r result) time.Duration { return r.cpu })
+			_, tcm := bestMedian(td.res, func(r result) time.Duration { return r.cpu })
+			for _, g := range []struct {
+				what  string
+				ratio float64
+				want  float64
+			}{
+				{"throughput by wall time", twm.Seconds() / pwm.Seconds(), 5},
+				{"throughput per CPU-second", tcm.Seconds() / pcm.Seconds(), 3.5},
+			} {
+				goal := "MET"
+				if g.ratio < g.want {
+					goal = "MISSED"
+				}
+				if p != tools[2] {
+					goal = "(detection on; the goal is judged on -nodetect)"
+				}
+				fmt.Printf("goal: %s, %s, >= %gx tcpdump -n -e -S -t (median): %.2fx %s\n", p.name, g.what, g.want, g.ratio, goal)
 			}
-			fmt.Printf("goal: %s >= %gx tcpdump -n -e -S -t (median): %.2fx %s\n", g.what, g.want, g.ratio, goal)
 		}
 	}
 
@@ -180,20 +191,33 @@ func run(args []string) error {
 	if *big {
 		sizes = append(sizes, 10000000)
 	}
-	var rss []int64
-	for _, size := range sizes {
-		res, err := measurePiped(gen, *bin, size)
-		if err != nil {
-			return err
+	// The pipeline alone must stay under 20 MB; with detection on, the
+	// detector's fixed tables (11 MiB per input) come on top. Both must be
+	// flat: the same peak for 10 M records as for 1 M.
+	for _, v := range []struct {
+		args  []string
+		limit int64
+	}{{[]string{"-nodetect"}, 20 * 1024}, {nil, 0}} {
+		var rss []int64
+		for _, size := range sizes {
+			res, err := measurePiped(gen, *bin, size, v.args...)
+			if err != nil {
+				return err
+			}
+			rss = append(rss, res.rssKB)
+			fmt.Printf("  %-10s %9d records: peak RSS %5.1f MB, wall %.2fs, cpu %.2fs\n", strings.Join(append([]string{"pfasciilogd"}, v.args...), " "),
+				size, float64(res.rssKB)/1024, res.wall.Seconds(), res.cpu.Seconds())
 		}
-		rss = append(rss, res.rssKB)
-		fmt.Printf("  %9d records: peak RSS %5.1f MB, wall %.2fs, cpu %.2fs\n", size, float64(res.rssKB)/1024, res.wall.Seconds(), res.cpu.Seconds())
+		ok := v.limit == 0 || slices.Max(rss) < v.limit
+		if len(rss) > 1 && float64(rss[len(rss)-1]) > 1.1*float64(rss[0])+1024 {
+			ok = false
+		}
+		what := "peak RSS < 20 MB and flat"
+		if v.limit == 0 {
+			what = "peak RSS flat (detection on)"
+		}
+		fmt.Printf("goal: %s: %s\n", what, map[bool]string{true: "MET", false: "MISSED"}[ok])
 	}
-	ok := slices.Max(rss) < 20*1024
-	if len(rss) > 1 && float64(rss[len(rss)-1]) > 1.25*float64(rss[0])+1024 {
-		ok = false
-	}
-	fmt.Printf("goal: peak RSS < 20 MB and flat: %s\n", map[bool]string{true: "MET", false: "MISSED"}[ok])
 	return nil
 }
 
@@ -318,9 +342,9 @@ func measureChild(argv []string) int {
 	return 0
 }
 
-func measurePiped(gen, bin string, n int) (result, error) {
+func measurePiped(gen, bin string, n int, args ...string) (result, error) {
 	g := exec.Command(gen, "-n", fmt.Sprint(n), "-seed", "2", "-snap", "116", "-mix", "realistic")
-	return measure([]string{bin, "-r", "-", "-o", "/dev/null"}, "", g)
+	return measure(append(append([]string{bin}, args...), "-r", "-", "-o", "/dev/null"), "", g)
 }
 
 func countLines(path string) (int64, error) {

@@ -56,8 +56,9 @@ type item struct {
 }
 
 const (
-	chunkItems = 1024
-	chunkRaw   = 192 << 10
+	chunkItems  = 1024
+	chunkEvents = 64 // a record rarely brings more than one
+	chunkRaw    = 192 << 10
 )
 
 func newChunk(persist bool) *chunk {
@@ -136,6 +137,7 @@ type pipe struct {
 	// mu is held by the reader except while it waits for input, and by
 	// the ticker when it runs the stages' timers.
 	mu       sync.Mutex
+	between  bool      // the stages' timers run: Emit may send full chunks on
 	live     bool      // timers run from the ticker (not for -r files)
 	idle     bool      // the reader waits for input
 	idleWall time.Time // when it started to wait
@@ -223,20 +225,36 @@ func (p *pipe) run() error {
 			return err
 		}
 		p.add(&pkt)
-		c := p.cur
-		if len(c.items) >= chunkItems || len(c.raw) >= chunkRaw || len(c.batch.Buf) >= FlushSize || c.nrec == len(c.recs) {
+		if p.full() {
 			p.dispatch()
 		}
 	}
+}
+
+// full reports whether the current chunk must go before it takes more.
+func (p *pipe) full() bool {
+	c := p.cur
+	return len(c.items) >= chunkItems || len(c.events) >= chunkEvents || len(c.raw) >= chunkRaw ||
+		len(c.batch.Buf) >= FlushSize || (p.persist && c.nrec == len(c.recs))
+}
+
+// timers runs fn (the stages' Tick or Flush) between records, sending
+// each chunk on as it fills: a final flush or a quiet minute may release
+// thousands of held decisions at once, and they must not grow one chunk
+// past its bounds.
+func (p *pipe) timers(fn func(s stage.Stage)) {
+	p.between = true
+	for _, s := range p.stages {
+		fn(s)
+	}
+	p.between = false
 }
 
 // finish flushes the stages and the last chunk and stops the goroutines;
 // it is called with mu held and releases it.
 func (p *pipe) finish() {
 	defer p.mu.Unlock()
-	for _, s := range p.stages {
-		s.Flush(p.lastNow, p)
-	}
+	p.timers(func(s stage.Stage) { s.Flush(p.lastNow, p) })
 	p.dispatch()
 	p.closed = true
 	if !p.inline {
@@ -299,6 +317,9 @@ func (p *pipe) Emit(e *record.Event) {
 	c := p.cur
 	c.events = append(c.events, *e)
 	p.put(item{idx: int32(len(c.events) - 1), ev: true}, nil, &c.events[len(c.events)-1])
+	if p.between && p.full() {
+		p.dispatch() // no record of this chunk is in a stage's hands
+	}
 }
 
 func (p *pipe) put(it item, r *record.Record, e *record.Event) {
@@ -374,8 +395,6 @@ func (p *pipe) tick(wall time.Time) {
 		return
 	}
 	now := p.lastNow + int64(wall.Sub(p.idleWall))
-	for _, s := range p.stages {
-		s.Tick(now, p)
-	}
+	p.timers(func(s stage.Stage) { s.Tick(now, p) })
 	p.dispatch()
 }
