@@ -1,6 +1,9 @@
 package packaging
 
 import (
+	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -61,5 +64,41 @@ func TestManPageSections(t *testing.T) {
 	}
 	if strings.Contains(man, "/var/log/host/") {
 		t.Error("pfasciilogd.8 still exports the host's /var/log into a jail")
+	}
+}
+
+// TestReadmeLayoutNamesEveryPackage: the README's layout table names
+// every package under cmd/ and internal/ (not their test-only
+// subpackages such as internal/packet/packettest), and nothing that is
+// gone.
+func TestReadmeLayoutNamesEveryPackage(t *testing.T) {
+	readme := readFile(t, "README.md")
+	i := strings.Index(readme, "\nLayout ")
+	if i < 0 {
+		t.Fatal("README.md has no layout table")
+	}
+	table := readme[i:]
+	named := map[string]bool{}
+	for _, m := range regexp.MustCompile("`((?:cmd|internal)/[a-z0-9-]+)`").FindAllStringSubmatch(table, -1) {
+		named[m[1]] = true
+	}
+	for _, top := range []string{"cmd", "internal"} {
+		ents, err := os.ReadDir(filepath.Join(root, top))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range ents {
+			if !e.IsDir() {
+				continue
+			}
+			p := top + "/" + e.Name()
+			if !named[p] {
+				t.Errorf("README.md's layout table does not name %s", p)
+			}
+			delete(named, p)
+		}
+	}
+	for p := range named {
+		t.Errorf("README.md's layout table names %s, which does not exist", p)
 	}
 }
