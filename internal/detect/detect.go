@@ -337,6 +337,24 @@ type pentry struct {
 
 const pways = 4 // probation slots per bucket: 64 bytes
 
+// slot is what victim, Tick and Flush need of a protected entry, kept in
+// a small array beside the table (SlotBytes a slot): choosing a victim
+// then reads the bucket's eight slots, four adjacent cache lines, instead
+// of eight entries of EntryBytes and the times of their ports, and Tick
+// and Flush read the table's entries only when one is pending. The
+// copies are made by sync after every change of an entry; slowN caches
+// windowPorts(slow), which depends on the entry alone (its last probe,
+// base and times), not on the time it is asked at.
+type slot struct {
+	last, born, hold int64 // the entry's
+	pending          bool  // the entry's
+	slowOK           bool  // slowN is the entry's windowPorts over the slow window
+	slowN            uint8
+}
+
+// SlotBytes is the size of one protected slot's side data.
+const SlotBytes = int(unsafe.Sizeof(slot{}))
+
 // Detector holds the tables. See the package documentation.
 type Detector struct {
 	cfg        Config
@@ -344,6 +362,7 @@ type Detector struct {
 	hold       int64 // ns
 	tab        []entry
 	tags       []uint32 // per protected slot: 32 bits of the key's hash, 0 = empty
+	slots      []slot   // per protected slot: what victim and Tick read (see slot)
 	ptab       []pentry
 	mask       uint64
 	pmask      uint64
@@ -390,6 +409,7 @@ func New(cfg Config) (*Detector, error) {
 		hold:  int64(cfg.Hold),
 		tab:   make([]entry, nb*ways),
 		tags:  make([]uint32, nb*ways),
+		slots: make([]slot, nb*ways),
 		ptab:  make([]pentry, pb*pways),
 		mask:  uint64(nb - 1),
 		pmask: uint64(pb - 1),
@@ -406,7 +426,7 @@ func New(cfg Config) (*Detector, error) {
 		}
 	}
 	d.st.TableSize = len(d.tab)
-	d.st.Bytes = len(d.tab)*EntryBytes + len(d.tags)*4 + len(d.ptab)*ProbationBytes + int(unsafe.Sizeof(d.own))
+	d.st.Bytes = len(d.tab)*EntryBytes + len(d.tags)*4 + len(d.slots)*SlotBytes + len(d.ptab)*ProbationBytes + int(unsafe.Sizeof(d.own))
 	return d, nil
 }
 
@@ -594,7 +614,7 @@ func (d *Detector) Observe(p *Probe) *Decision {
 	tag := uint32(h>>32) | 1
 	for i, t := range d.tags[base : base+ways] {
 		if t == tag && d.tab[base+i].k == k {
-			return d.touch(&d.tab[base+i], &ak, port, p)
+			return d.touch(base+i, &ak, port, p)
 		}
 	}
 	// Not protected: probation.
@@ -623,14 +643,15 @@ func (d *Detector) Observe(p *Probe) *Decision {
 		pe := *e
 		*e = pentry{}
 		d.nProb--
-		ne := d.victim(base, tag, now)
+		vi := d.victim(base, tag, now)
+		ne := &d.tab[vi]
 		d.start(ne, &k, &ak, now)
 		ne.multi = pe.port&0xff != uint32(a8)
 		ne.first = min(int64(pe.sec)*1e9, now)
 		ne.ports[0] = pe.port >> 8
 		ne.times[0] = d.ms(ne, ne.first)
 		ne.n = 1
-		return d.touch(ne, &ak, port, p)
+		return d.touch(vi, &ak, port, p)
 	}
 	if pb[v].fp != 0 && sec-pb[v].sec <= slowS {
 		d.st.Probation++
@@ -663,39 +684,57 @@ func (d *Detector) start(e *entry, k, ak *key, now int64) {
 	*e = entry{k: *k, iid: *ak, base: now - int64(MaxSpan), first: now, last: now, born: now}
 }
 
-// victim picks the protected slot a new source takes: an empty one, else
-// one whose evidence has left the slow window and which is neither held
-// nor pending, else the one with the fewest distinct ports in the slow
-// window (held and pending entries count as full), the most recently
-// promoted of those first.
-func (d *Detector) victim(base int, tag uint32, now int64) *entry {
-	bucket := d.tab[base : base+ways]
-	best, bestN := -1, 0
-	for i := range bucket {
-		e := &bucket[i]
-		if d.tags[base+i] == 0 {
-			d.tags[base+i] = tag
-			d.nEntries++
-			return e
+// victim picks the protected slot a new source takes and returns its
+// index, with the slot's tag set to tag (see pick).
+func (d *Detector) victim(base int, tag uint32, now int64) int {
+	i, n, empty := d.pick(base, now)
+	if empty {
+		d.nEntries++
+	} else {
+		if n > 0 {
+			d.st.Evictions++
 		}
+		if d.slots[i].pending {
+			d.npending--
+		}
+	}
+	d.tags[i] = tag
+	return i
+}
+
+// pick chooses among the protected slots of the bucket at base: an empty
+// one (empty), else one whose evidence has left the slow window and which
+// is neither held nor pending, else the one with the fewest distinct
+// ports in the slow window (held and pending entries count as full), the
+// most recently promoted of those first; n is that count. It reads the
+// side slots only, and an entry only when its count is not cached yet.
+func (d *Detector) pick(base int, now int64) (best, bestN int, empty bool) {
+	best = -1
+	for i := base; i < base+ways; i++ {
+		if d.tags[i] == 0 {
+			return i, 0, true
+		}
+		m := &d.slots[i]
 		n := MaxPorts + 1
-		if !e.pending && e.hold <= now {
-			n = d.windowPorts(e, now, d.slow)
+		if !m.pending && m.hold <= now {
+			if !m.slowOK {
+				m.slowN, m.slowOK = uint8(d.windowPorts(&d.tab[i], now, d.slow)), true
+			}
+			n = int(m.slowN)
 		}
-		if best < 0 || n < bestN || (n == bestN && n > 0 && e.born > bucket[best].born) ||
-			(n == bestN && n == 0 && e.last < bucket[best].last) {
+		if best < 0 || n < bestN || (n == bestN && n > 0 && m.born > d.slots[best].born) ||
+			(n == bestN && n == 0 && m.last < d.slots[best].last) {
 			best, bestN = i, n
 		}
 	}
-	e := &bucket[best]
-	d.tags[base+best] = tag
-	if bestN > 0 {
-		d.st.Evictions++
-	}
-	if e.pending {
-		d.npending--
-	}
-	return e
+	return best, bestN, false
+}
+
+// sync copies into slot i what victim and Tick need of its entry; every
+// change of an entry is followed by it.
+func (d *Detector) sync(i int) {
+	e := &d.tab[i]
+	d.slots[i] = slot{last: e.last, born: e.born, hold: e.hold, pending: e.pending}
 }
 
 // windowPorts counts e's ports tried within span ms of now.
@@ -730,7 +769,14 @@ func (d *Detector) windowWeight(e *entry, now int64, span int64) int {
 	return w
 }
 
-func (d *Detector) touch(e *entry, ak *key, port uint32, p *Probe) *Decision {
+// touch counts p in the protected slot i.
+func (d *Detector) touch(i int, ak *key, port uint32, p *Probe) *Decision {
+	dec := d.count(&d.tab[i], ak, port, p)
+	d.sync(i)
+	return dec
+}
+
+func (d *Detector) count(e *entry, ak *key, port uint32, p *Probe) *Decision {
 	now := p.Time
 	if now < e.last {
 		now = e.last // out of order: treat as now
@@ -894,20 +940,25 @@ func (d *Detector) Tick(now int64, emit func(*Decision)) {
 		if t == 0 {
 			continue
 		}
-		e := &d.tab[i]
-		if e.pending {
+		m := &d.slots[i]
+		if m.pending {
 			if d.inMinute >= d.cfg.MaxPerMinute {
 				continue
 			}
+			e := &d.tab[i]
 			e.pending = false
 			d.npending--
-			if dec := d.decide(e, e.pwindow, max(now, e.last)); dec != nil {
+			dec := d.decide(e, e.pwindow, max(now, e.last))
+			d.sync(i)
+			if dec != nil {
 				emit(dec)
 			}
 			continue
 		}
-		if e.hold <= now && e.last+slowNS < now {
-			*e = entry{}
+		if m.hold <= now && m.last+slowNS < now {
+			// The entry is left as it is: nothing reads an entry whose
+			// tag is 0, and start overwrites all of it.
+			*m = slot{}
 			d.tags[i] = 0
 			d.nEntries--
 		}
@@ -957,13 +1008,15 @@ func (d *Detector) flushPending(now int64, emit func(*Decision)) {
 		if t == 0 {
 			continue
 		}
-		e := &d.tab[i]
-		if !e.pending || d.inMinute >= d.cfg.MaxPerMinute {
+		if !d.slots[i].pending || d.inMinute >= d.cfg.MaxPerMinute {
 			continue
 		}
+		e := &d.tab[i]
 		e.pending = false
 		d.npending--
-		if dec := d.decide(e, e.pwindow, max(now, e.last)); dec != nil {
+		dec := d.decide(e, e.pwindow, max(now, e.last))
+		d.sync(i)
+		if dec != nil {
 			emit(dec)
 		}
 	}

@@ -74,7 +74,8 @@ func FuzzClassify(f *testing.F) {
 // (8 bytes each: time step, source selector, protocol, port, kind) and
 // checks what it decides: never a bogus, own or ignored source, never an
 // IPv4 decision from an IPv6 source, the table bounded, every rendering
-// parseable.
+// parseable, the victim choice the one the reference makes from the
+// entries (see checkSlots).
 func FuzzDetector(f *testing.F) {
 	f.Add(bytes.Repeat([]byte{1, 0, 6, 0, 1, 0, 0, 1}, 40))
 	f.Add([]byte{0, 3, 6, 0, 22, 1, 0, 0, 0, 4, 17, 0, 53, 1, 0, 0, 200, 5, 58, 1, 0, 0, 0, 0})
@@ -145,6 +146,10 @@ func FuzzDetector(f *testing.F) {
 			if st := d.Stats(); st.Entries > st.TableSize {
 				t.Fatalf("table over capacity: %+v", st)
 			}
+			// The side slots match the entries, and the victim choice is
+			// the reference's (the one made from the entries), now and
+			// once holds and windows have ended.
+			checkSlots(t, d, nil, d.now, d.now+int64(c.Hold)+1, d.now+int64(c.Slow.Span)+1)
 		}
 		// The incremental counts agree with the tables.
 		ne, np := 0, 0
