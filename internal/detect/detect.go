@@ -64,8 +64,9 @@
 // ProbationBytes (16) bytes, each a 64-bit fingerprint of the source, the
 // port and the time, in 4-way buckets of one cache line (a new source
 // takes the oldest slot of its bucket). A source moves to the protected table
-// (Config.TableSize entries of EntryBytes, 8-way set-associative) with its
-// second distinct port. A flood of one-off (spoofed) sources therefore
+// (Config.TableSize entries of EntryBytes, 8-way set-associative, each
+// with a side slot of SlotBytes that the eviction choice and Tick read
+// instead of the entry) with its second distinct port. A flood of one-off (spoofed) sources therefore
 // only ever overwrites other one-off sources, and a one-port source is
 // remembered for ProbationSize/rate seconds on average under a flood of
 // that many new sources a second (26 s at 20,000 a second with the
