@@ -32,9 +32,9 @@ import (
 //     requests and node information queries;
 //   - SCTP INIT (chunk type 1, verification tag 0) and DCCP Request
 //     (packet type 0), when the text printer shows them as such: the
-//     first chunk captured whole with valid lengths, the Request's
-//     generic header and service code captured (see sctpFirst and
-//     dccpFirst);
+//     first chunk's type captured with valid lengths (a whole INIT the
+//     capture cut counts), the Request's generic header and service
+//     code captured (see packet.SCTPFirst and packet.DCCPFirst);
 //   - any other protocol (counted once per protocol: a protocol scan).
 //
 // Never probes: passes and every other action, outbound and forwarded
@@ -130,16 +130,18 @@ func Classify(p *Probe, t int64, h *pflog.Header, s *packet.Summary) {
 			return
 		}
 		p.Port = s.DstPort
-		v := dccpFirst(s)
+		v := packet.DCCPFirst(s)
 		if s.Proto == protoSCTP {
-			v = sctpFirst(s)
+			v = packet.SCTPFirst(s)
 		}
 		switch v {
-		case opener:
+		case packet.ShownOpener, packet.ShownCutOpener:
+			// A cut INIT counts too: its type was captured, and an INIT
+			// opens an association and answers nothing.
 			if s.Proto == protoDCCP || s.SCTPVTag == 0 { // an INIT has verification tag 0
 				p.Kind = KindProbe
 			}
-		case unseen:
+		case packet.ShownUnseen:
 			cut(p, s.SrcPort, s.DstPort)
 		}
 	case packet.ProtoNoNext, packet.ProtoHopOpts, packet.ProtoRouting, packet.ProtoFragment,
@@ -163,103 +165,6 @@ func udp(p *Probe, sport, dport uint16) {
 		return // a service answering one of our requests
 	}
 	p.Kind = KindProbe
-}
-
-// shown is what the text printer (internal/tcpdump, as tcpdump's
-// sctp_print and dccp_print) shows of an SCTP record's first chunk or a
-// DCCP record's packet type.
-type shown uint8
-
-const (
-	other  shown = iota // another chunk or packet type, or a malformed header
-	opener              // an SCTP INIT or a DCCP Request
-	unseen              // cut ("[|sctp]", "[|dccp]") or hidden before it, and maybe an opener
-)
-
-// l4Seen returns the transport header's length as the IP header gives it
-// and how much of it the printer sees (the capture, cut at the end of the
-// IP datagram). ok is false when the printer stops at the IP header's
-// length (IPv4 "bad-len", an IPv6 payload length of 0).
-func l4Seen(s *packet.Summary) (length, capt int, ok bool) {
-	if s.TotalLen < s.HdrLen || s.TotalLen == 0 || (s.Version == 6 && s.TotalLen == 40) {
-		return 0, 0, false
-	}
-	return s.L4Len, min(s.L4Cap, s.L4Len), true
-}
-
-// hidden reports whether the printer stops at IPv6 extension headers
-// before the transport header (packet.Summary.ExtPlain).
-func hidden(s *packet.Summary) bool { return s.ExtLen > 0 && !s.ExtPlain }
-
-// sctpFirst is what the printer shows of an SCTP record's first chunk,
-// from the summary, in the order sctp_print checks the lengths.
-func sctpFirst(s *packet.Summary) shown {
-	// A first chunk captured and known to be no INIT is none, whatever
-	// the printer shows.
-	maybe := unseen
-	if s.HasSCTPChunk && s.SCTPChunk != packet.SCTPInit {
-		maybe = other
-	}
-	length, capt, ok := l4Seen(s)
-	switch {
-	case !ok || length < 12: // "truncated-sctp"
-		return other
-	case capt < 12:
-		return maybe
-	case length-12 < 4: // no chunk, "chunk descriptor cut off"
-		return other
-	case capt < 16:
-		return maybe
-	}
-	n := int(s.SCTPChunkLen)
-	switch {
-	case n < 4 || length-12 < (4-n%4)%4: // "Bad chunk length"
-		return other
-	case hidden(s):
-		return maybe
-	case maybe == other:
-		return other
-	case length < 12+n:
-		return maybe // the chunk runs past the packet the IP header describes
-	}
-	// An INIT, whole in the packet. The capture may have cut it (at
-	// pflogd's 116 bytes it always does, and the line shows "[|sctp]"),
-	// but its type was captured, and an INIT answers nothing: it opens an
-	// association, as a SYN does.
-	return opener
-}
-
-// dccpFirst is what the printer shows of a DCCP record's packet type,
-// from the summary, in the order dccp_print checks the lengths.
-func dccpFirst(s *packet.Summary) shown {
-	maybe := unseen
-	if s.HasDCCPType && s.DCCPType != packet.DCCPRequest {
-		maybe = other
-	}
-	length, capt, ok := l4Seen(s)
-	if !ok {
-		return other
-	}
-	if capt < 12 {
-		return maybe
-	}
-	fixed := 12 // the generic header
-	if s.DCCPExt {
-		fixed = 16
-	}
-	switch {
-	case length < fixed: // "truncated-dccp"
-		return other
-	case capt < fixed:
-		return maybe
-	case maybe == other:
-		return other
-	case length < fixed+4: // "truncated-DCCP-Request"
-		return other
-	case capt < fixed+4 || hidden(s):
-		return unseen
-	}
-	return opener
 }
 
 // dstHash folds the destination address into 16 bits: an echo sweep

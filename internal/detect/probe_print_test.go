@@ -48,7 +48,7 @@ func agreeWithPrinter(t *testing.T, ip []byte, wire int) (Probe, []byte) {
 	// is whole counts though the capture cut it ("[|sctp]"): its type is
 	// known, and an INIT answers nothing.
 	if s.Proto == packet.ProtoSCTP && s.HasSCTPChunk && s.SCTPChunk == packet.SCTPInit && s.SCTPVTag == 0 &&
-		!hidden(&s) && s.SCTPChunkLen >= 4 && s.L4Len >= 12+int(s.SCTPChunkLen) && sctpCutLine.Match(line) {
+		!s.Hidden() && s.SCTPChunkLen >= 4 && s.L4Len >= 12+int(s.SCTPChunkLen) && sctpCutLine.Match(line) {
 		want = true
 	}
 	if got := p.Kind == KindProbe && !p.Cut; got != want {

@@ -71,7 +71,9 @@ func TestClassOfAgreesWithPrinter(t *testing.T) {
 		// printer goes by the IP length.
 		short := ipv4(c.Proto, 0, c.Payload)
 		binary.BigEndian.PutUint16(short[2:], uint16(min(len(short), 20+16)))
-		pkts = append(pkts, short)
+		zero := ipv4(c.Proto, 0, c.Payload) // "bad-len 0"
+		binary.BigEndian.PutUint16(zero[2:], 0)
+		pkts = append(pkts, short, zero)
 	}
 	n := 0
 	for _, p := range pkts {

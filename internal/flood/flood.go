@@ -475,30 +475,17 @@ func ClassOf(blockIn bool, s *packet.Summary) Class {
 }
 
 // sctpInitPrinted reports whether the printer shows s as "sctp (1)
-// [INIT]": the first chunk is an INIT captured whole and the ports are
+// [INIT]": the first chunk is an INIT printed whole and the ports are
 // not ForCES ports (printed "sctp[ForCES HP]").
 func sctpInitPrinted(s *packet.Summary) bool {
-	if s.Proto != packet.ProtoSCTP || !s.HasSCTPChunk || s.SCTPChunk != packet.SCTPInit {
-		return false
-	}
-	n := int(s.SCTPChunkLen)
-	align := (4 - n%4) % 4
 	forces := func(p uint16) bool { return p >= 6704 && p <= 6706 }
-	return n >= 4 && s.L4Len >= 16 && s.L4Len-12 >= align && min(s.L4Cap, s.L4Len) >= 12+n && !forces(s.SrcPort) && !forces(s.DstPort)
+	return s.Proto == packet.ProtoSCTP && packet.SCTPFirst(s) == packet.ShownOpener && !forces(s.SrcPort) && !forces(s.DstPort)
 }
 
 // dccpRequestPrinted reports whether the printer shows s as "DCCP
-// DCCP-Request (service=N)": the generic header and service code are
-// there and captured.
+// DCCP-Request (service=N)".
 func dccpRequestPrinted(s *packet.Summary) bool {
-	if s.Proto != packet.ProtoDCCP || !s.HasDCCPType || s.DCCPType != packet.DCCPRequest {
-		return false
-	}
-	n := 12 + 4
-	if s.DCCPExt {
-		n = 16 + 4
-	}
-	return s.L4Len >= n && s.L4Cap >= n
+	return s.Proto == packet.ProtoDCCP && packet.DCCPFirst(s) == packet.ShownOpener
 }
 
 // AppendSummary appends the log line for s:
