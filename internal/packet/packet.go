@@ -317,7 +317,7 @@ func decode6(ip []byte, s *Summary) {
 			if len(ip) < off+size {
 				plain = false
 			} else if nh == ProtoHopOpts {
-				plain = plain && off == 40 && ip6OptsOK(ip[off+2:off+size])
+				plain = plain && off == 40 && optsOK(ip[off+2:off+size])
 			} else if nh == ProtoRouting {
 				n := int(ip[off+1])
 				t := ip[off+2]
@@ -334,38 +334,56 @@ func decode6(ip []byte, s *Summary) {
 	s.ExtLen = off - 40
 }
 
-// ip6OptsOK reports whether hop-by-hop options pass tcpdump's checks
-// (its ip6_opt_print), which end the printed line at the first bad one.
-func ip6OptsOK(b []byte) bool {
+func optsOK(b []byte) bool { f, _, _ := IP6Opts(b); return f == OptOK }
+
+// OptFault is what is wrong with IPv6 hop-by-hop options, as tcpdump's
+// ip6_opt_print sees it (it ends the printed line at the first bad one).
+type OptFault uint8
+
+// The values of OptFault.
+const (
+	OptOK     OptFault = iota // every option passes
+	OptCut                    // an option runs past the header (printed as nothing)
+	OptTrunc                  // a known option shorter than it must be: "(NAME: trunc)"
+	OptBadLen                 // a known option with the wrong length: "(NAME: invalid len N)"
+)
+
+// IP6Opts checks the options b (a hop-by-hop header after its first two
+// bytes) as tcpdump does. For a fault in a known option it also returns
+// the option's type and length byte. The text printer prints from it
+// and the decoder sets Summary.ExtPlain from it, so the two agree.
+func IP6Opts(b []byte) (f OptFault, typ, length byte) {
 	n := len(b)
 	for i := 0; i < n; {
 		optlen := 1
 		if b[i] != 0 {
 			if i+1 >= n {
-				return false
+				return OptCut, 0, 0
 			}
 			optlen = int(b[i+1]) + 2
 		}
 		if i+optlen > n {
-			return false
+			return OptCut, 0, 0
 		}
+		var need, want int // bytes the option needs; its length byte (0: any of at least need-2)
 		switch b[i] {
 		case 0x05: // router alert
-			if n-i < 4 || b[i+1] != 2 {
-				return false
-			}
+			need, want = 4, 2
 		case 0xc2: // jumbo payload
-			if n-i < 6 || b[i+1] != 4 {
-				return false
-			}
+			need, want = 6, 4
 		case 0xc9: // home address
-			if n-i < 18 || b[i+1] < 16 {
-				return false
-			}
+			need = 18
+		}
+		switch {
+		case need == 0:
+		case n-i < need:
+			return OptTrunc, b[i], b[i+1]
+		case (want != 0 && int(b[i+1]) != want) || (want == 0 && int(b[i+1]) < need-2):
+			return OptBadLen, b[i], b[i+1]
 		}
 		i += optlen
 	}
-	return true
+	return OptOK, 0, 0
 }
 
 // transport decodes the transport header at ip[off:], whose length with

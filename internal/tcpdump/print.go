@@ -342,69 +342,27 @@ func (p *printer) dstopts(b []byte) (adv int, ok bool) {
 // ip6opts checks hop-by-hop options the way tcpdump does without -v: it
 // prints only what is wrong. False means a bad option ended the header.
 func (p *printer) ip6opts(b []byte) bool {
-	n := len(b)
-	for i := 0; i < n; {
-		optlen := 1
-		if b[i] != 0 {
-			if i+1 >= n {
-				return false
-			}
-			optlen = int(b[i+1]) + 2
-		}
-		if i+optlen > n {
-			return false
-		}
-		switch b[i] {
-		case 0: // pad1
-		case 1: // padN
-			if n-i < 2 {
-				p.s("(padn: trunc)")
-				return false
-			}
-		case 5: // router alert
-			if n-i < 4 {
-				p.s("(rtalert: trunc)")
-				return false
-			}
-			if b[i+1] != 2 {
-				p.s("(rtalert: invalid len ")
-				p.u(uint64(b[i+1]))
-				p.s(")")
-				return false
-			}
-		case 0xc2: // jumbo payload
-			if n-i < 6 {
-				p.s("(jumbo: trunc)")
-				return false
-			}
-			if b[i+1] != 4 {
-				p.s("(jumbo: invalid len ")
-				p.u(uint64(b[i+1]))
-				p.s(")")
-				return false
-			}
-		case 0xc9: // home address
-			if n-i < 18 {
-				p.s("(homeaddr: trunc)")
-				return false
-			}
-			if b[i+1] < 16 {
-				p.s("(homeaddr: invalid len ")
-				p.u(uint64(b[i+1]))
-				p.s(")")
-				return false
-			}
-		default:
-			if n-i < 2 {
-				p.s("(type ")
-				p.u(uint64(b[i]))
-				p.s(": trunc)")
-				return false
-			}
-		}
-		i += optlen
+	f, typ, length := packet.IP6Opts(b)
+	if f == packet.OptOK || f == packet.OptCut {
+		return f == packet.OptOK
 	}
-	return true
+	p.s("(")
+	switch typ {
+	case 0x05:
+		p.s("rtalert")
+	case 0xc2:
+		p.s("jumbo")
+	default:
+		p.s("homeaddr")
+	}
+	if f == packet.OptTrunc {
+		p.s(": trunc)")
+		return false
+	}
+	p.s(": invalid len ")
+	p.u(uint64(length))
+	p.s(")")
+	return false
 }
 
 // frag6 prints a fragment header: "frag (OFF|LEN) " for a first fragment
