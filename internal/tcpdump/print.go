@@ -152,14 +152,20 @@ func (p *printer) ip4(b []byte, length int) bool {
 		p.s(": ")
 	}
 	if len(b) < hlen {
-		p.s(" [remaining caplen(")
-		p.u(uint64(len(b)))
-		p.s(") < header length(")
-		p.u(uint64(hlen))
-		p.s(")]")
-		return false
+		return p.shortCaplen(len(b), hlen)
 	}
 	return p.demux(b[hlen:], total-hlen, 4, off&0x2000 != 0, b, proto)
+}
+
+// shortCaplen prints tcpdump's marker for a header longer than what was
+// captured (ND_BYTES_AVAILABLE_AFTER < header length) and ends the line.
+func (p *printer) shortCaplen(caplen, hlen int) bool {
+	p.s(" [remaining caplen(")
+	p.u(uint64(caplen))
+	p.s(") < header length(")
+	p.u(uint64(hlen))
+	p.s(")]")
+	return false
 }
 
 // addrs4 appends "SRC > DST" of an IPv4 header (b has at least 20 bytes).

@@ -100,12 +100,7 @@ func (p *printer) tcp(b []byte, length int, iph []byte, ver int) bool {
 		return true
 	}
 	if len(b) < hlen {
-		p.s(" [remaining caplen(")
-		p.u(uint64(len(b)))
-		p.s(") < header length(")
-		p.u(uint64(hlen))
-		p.s(")]")
-		return false
+		return p.shortCaplen(len(b), hlen)
 	}
 	return p.tcpPayload(b[hlen:], length, sport, dport)
 }
