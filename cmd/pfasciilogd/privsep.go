@@ -31,7 +31,6 @@ import (
 	"github.com/pfasciilogd/pfasciilogd/internal/jail"
 	"github.com/pfasciilogd/pfasciilogd/internal/output"
 	"github.com/pfasciilogd/pfasciilogd/internal/pcapfile"
-	"github.com/pfasciilogd/pfasciilogd/internal/pidfile"
 	"github.com/pfasciilogd/pfasciilogd/internal/privilege"
 	"github.com/pfasciilogd/pfasciilogd/internal/privsep"
 	"github.com/pfasciilogd/pfasciilogd/internal/source"
@@ -97,15 +96,11 @@ func runParent(o *options, log *daemon.Logger, sigs <-chan os.Signal, account *p
 	if err := jail.CheckLive(env, live); err != nil {
 		return err
 	}
-	var pid *pidfile.File
-	if o.pidfile != "" {
-		p, err := pidfile.Create(o.pidfile)
-		if err != nil {
-			return err
-		}
-		pid = p
-		defer pid.Remove()
+	pid, err := createPidfile(o)
+	if err != nil {
+		return err
 	}
+	defer pid.Remove()
 	policy := &privsep.Policy{Logf: log.Warnf}
 	if live {
 		opts, _, err := liveOptions(o)

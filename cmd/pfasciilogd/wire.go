@@ -49,15 +49,11 @@ func start(o *options, log *daemon.Logger, sigs <-chan os.Signal) error {
 	// Load the time zone now: after the sandbox is entered it could not be.
 	time.Now().In(time.Local).Zone()
 
-	var pid *pidfile.File
-	if o.pidfile != "" {
-		p, err := pidfile.Create(o.pidfile)
-		if err != nil {
-			return err
-		}
-		pid = p
-		defer pid.Remove()
+	pid, err := createPidfile(o)
+	if err != nil {
+		return err
 	}
+	defer pid.Remove()
 
 	st, resume, closeState, err := openState(o, w, log)
 	if err != nil {
@@ -567,4 +563,13 @@ func workers(o *options) int {
 		return o.workers
 	}
 	return min(runtime.GOMAXPROCS(0), 4)
+}
+
+// createPidfile creates and locks -p's pid file; nil without -p (the
+// nil *pidfile.File's Remove does nothing).
+func createPidfile(o *options) (*pidfile.File, error) {
+	if o.pidfile == "" {
+		return nil, nil
+	}
+	return pidfile.Create(o.pidfile)
 }
