@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/pfasciilogd/pfasciilogd/internal/num"
+	"github.com/pfasciilogd/pfasciilogd/internal/timestamp"
 )
 
 // DefaultRate is the default budget in lines per second: what
@@ -130,11 +131,8 @@ type Summary struct {
 //
 // It names no address, so that no fail2ban filter mode can match it.
 func AppendSummary(dst []byte, s *Summary, ts func(dst []byte, sec int64, nsec int32) []byte) []byte {
-	sec, nsec := s.At/1e9, s.At%1e9
-	if nsec < 0 {
-		sec, nsec = sec-1, nsec+1e9
-	}
-	dst = ts(dst, sec, int32(nsec))
+	sec, nsec := timestamp.Split(s.At)
+	dst = ts(dst, sec, nsec)
 	dst = append(dst, " pfasciilogd: line budget: "...)
 	dst = num.AppendUint(dst, s.Withheld)
 	dst = append(dst, " lines not written in "...)

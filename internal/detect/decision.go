@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/pfasciilogd/pfasciilogd/internal/pflog"
+	"github.com/pfasciilogd/pfasciilogd/internal/timestamp"
 )
 
 // Events a Decision reports.
@@ -149,14 +150,6 @@ func (o *Decision) AppendSource(dst []byte) []byte {
 	return o.Source.AppendTo(dst)
 }
 
-func splitNS(t int64) (int64, int32) {
-	sec, nsec := t/1e9, t%1e9
-	if nsec < 0 {
-		sec, nsec = sec-1, nsec+1e9
-	}
-	return sec, int32(nsec)
-}
-
 // AppendMessage appends the line's text after the timestamp, without a
 // newline (journald's MESSAGE):
 //
@@ -214,7 +207,7 @@ func (o *Decision) AppendMessage(dst []byte) []byte {
 // AppendText appends the whole text line: the timestamp ts renders, a
 // space, AppendMessage and a newline.
 func (o *Decision) AppendText(dst []byte, ts func(dst []byte, sec int64, nsec int32) []byte) []byte {
-	sec, nsec := splitNS(o.At)
+	sec, nsec := timestamp.Split(o.At)
 	dst = ts(dst, sec, nsec)
 	dst = append(dst, ' ')
 	dst = o.AppendMessage(dst)
@@ -226,7 +219,7 @@ func (o *Decision) AppendText(dst []byte, ts func(dst []byte, sec int64, nsec in
 //	{"timestamp":"…","event":"scan","source":"203.0.113.40","scope":"ip","prefix_len":32,"addresses":1,"ports":12,"protocols":{"tcp":10,"udp":2},"window":"slow","first":"…","last":"…","duration_s":144,"rule":7,"interface":"vtnet0"}
 //	{"timestamp":"…","event":"decision_limit","limit":60}
 func (o *Decision) AppendJSON(dst []byte, ts func(dst []byte, sec int64, nsec int32) []byte) []byte {
-	sec, nsec := splitNS(o.At)
+	sec, nsec := timestamp.Split(o.At)
 	dst = append(dst, `{"timestamp":"`...)
 	dst = ts(dst, sec, nsec)
 	if o.Event == EventLimit {
@@ -258,10 +251,10 @@ func (o *Decision) AppendJSON(dst []byte, ts func(dst []byte, sec int64, nsec in
 	dst = append(dst, `},"window":"`...)
 	dst = append(dst, o.WindowName()...)
 	dst = append(dst, `","first":"`...)
-	sec, nsec = splitNS(o.First)
+	sec, nsec = timestamp.Split(o.First)
 	dst = ts(dst, sec, nsec)
 	dst = append(dst, `","last":"`...)
-	sec, nsec = splitNS(o.Last)
+	sec, nsec = timestamp.Split(o.Last)
 	dst = ts(dst, sec, nsec)
 	dst = append(dst, `","duration_s":`...)
 	dst = strconv.AppendInt(dst, int64(o.Duration()/time.Second), 10)

@@ -47,6 +47,7 @@ import (
 	"time"
 
 	"github.com/pfasciilogd/pfasciilogd/internal/packet"
+	"github.com/pfasciilogd/pfasciilogd/internal/timestamp"
 )
 
 // Defaults for zero Config fields.
@@ -498,11 +499,8 @@ func dccpRequestPrinted(s *packet.Summary) bool {
 // timestamp, with "pfasciilogd:" where a packet line has "rule N": no
 // filter of this project matches it and it cannot be read as a packet.
 func AppendSummary(dst []byte, s *Summary, ts func(dst []byte, sec int64, nsec int32) []byte) []byte {
-	sec, nsec := s.At/1e9, s.At%1e9
-	if nsec < 0 {
-		sec, nsec = sec-1, nsec+1e9
-	}
-	dst = ts(dst, sec, int32(nsec))
+	sec, nsec := timestamp.Split(s.At)
+	dst = ts(dst, sec, nsec)
 	dst = append(dst, " pfasciilogd: suppressed "...)
 	dst = strconv.AppendUint(dst, s.Suppressed, 10)
 	dst = append(dst, " lines from "...)

@@ -3,6 +3,7 @@ package format
 import (
 	"github.com/pfasciilogd/pfasciilogd/internal/budget"
 	"github.com/pfasciilogd/pfasciilogd/internal/num"
+	"github.com/pfasciilogd/pfasciilogd/internal/timestamp"
 )
 
 // AppendBudgetSummaryJSON renders a line-budget summary as one JSON
@@ -10,12 +11,9 @@ import (
 //
 //	{"timestamp":"...","event":"line_budget","withheld":18234,"first_lines":18234,"window_seconds":1,"lines_per_second":2000}
 func AppendBudgetSummaryJSON(dst []byte, s *budget.Summary, ts func(dst []byte, sec int64, nsec int32) []byte) []byte {
-	sec, nsec := s.At/1e9, s.At%1e9
-	if nsec < 0 {
-		sec, nsec = sec-1, nsec+1e9
-	}
 	dst = append(dst, `{"timestamp":"`...)
-	dst = ts(dst, sec, int32(nsec))
+	sec, nsec := timestamp.Split(s.At)
+	dst = ts(dst, sec, nsec)
 	dst = append(dst, `","event":"line_budget","withheld":`...)
 	dst = num.AppendUint(dst, s.Withheld)
 	dst = append(dst, `,"first_lines":`...)

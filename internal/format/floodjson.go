@@ -1,10 +1,11 @@
 package format
 
 import (
-	"github.com/pfasciilogd/pfasciilogd/internal/num"
 	"strconv"
 
 	"github.com/pfasciilogd/pfasciilogd/internal/flood"
+	"github.com/pfasciilogd/pfasciilogd/internal/num"
+	"github.com/pfasciilogd/pfasciilogd/internal/timestamp"
 )
 
 // AppendFloodSummaryJSON renders a flood-control summary as one JSON
@@ -16,12 +17,9 @@ import (
 // overflowed); "sources" counts them. It has the signature
 // flood.AppendSummary has, to be used in its place.
 func AppendFloodSummaryJSON(dst []byte, s *flood.Summary, ts func(dst []byte, sec int64, nsec int32) []byte) []byte {
-	sec, nsec := s.At/1e9, s.At%1e9
-	if nsec < 0 {
-		sec, nsec = sec-1, nsec+1e9
-	}
 	dst = append(dst, `{"timestamp":"`...)
-	dst = ts(dst, sec, int32(nsec))
+	sec, nsec := timestamp.Split(s.At)
+	dst = ts(dst, sec, nsec)
 	dst = append(dst, `","event":"flood_summary","src":`...)
 	if s.AddrLen == 0 {
 		dst = append(dst, "null"...)

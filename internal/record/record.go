@@ -105,13 +105,3 @@ func (e *Event) Time() int64 {
 	}
 	return 0
 }
-
-// SplitTime splits a capture time in nanoseconds into seconds and
-// nanoseconds within the second.
-func SplitTime(ns int64) (sec int64, nsec int32) {
-	sec, n := ns/1e9, ns%1e9
-	if n < 0 {
-		sec, n = sec-1, n+1e9
-	}
-	return sec, int32(n)
-}

@@ -88,3 +88,14 @@ func put(b []byte, v, n int) []byte {
 	}
 	return append(b, d[:n]...)
 }
+
+// Split splits a time in nanoseconds since the epoch into seconds and
+// nanoseconds within the second (0 to 999999999, also before 1970), the
+// form Stamper.Append takes.
+func Split(ns int64) (sec int64, nsec int32) {
+	sec, n := ns/1e9, ns%1e9
+	if n < 0 {
+		sec, n = sec-1, n+1e9
+	}
+	return sec, int32(n)
+}
