@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"flag"
-	"github.com/pfasciilogd/pfasciilogd/internal/testtool"
 	"net"
 	"os"
 	"os/exec"
@@ -13,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/pfasciilogd/pfasciilogd/internal/testtool"
 
 	"github.com/pfasciilogd/pfasciilogd/internal/daemon"
 	"github.com/pfasciilogd/pfasciilogd/internal/gen"
@@ -315,7 +316,7 @@ func TestStatusFile(t *testing.T) {
 	missing := filepath.Join(dir, "pflog-typo")
 	writeCapture(t, in, synRecord(t, 1, 1795258722), synRecord(t, 2, 1795258723))
 	cmd := exec.Command(daemonBin, "-r", in, "-F", "-r", missing, "-F", "-o", logPath, "-p", "none", "-status", st)
-	var stderr syncBuffer
+	var stderr testtool.Buffer
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -426,7 +427,7 @@ func TestMissingInputWarnedPeriodically(t *testing.T) {
 	defer func() { missingEvery = old }()
 	dir := t.TempDir()
 	p := filepath.Join(dir, "pflog")
-	var buf syncBuffer
+	var buf testtool.Buffer
 	log := daemon.NewLogger(&buf)
 	stop := watchMissing(&options{files: listFlag{p}, follow: true}, log)
 	defer stop()

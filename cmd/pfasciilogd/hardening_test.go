@@ -105,7 +105,7 @@ func TestRotationUnderLoad(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var stderr syncBuffer
+	var stderr testtool.Buffer
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -194,7 +194,7 @@ func TestSighupStorm(t *testing.T) {
 	logPath := filepath.Join(dir, "pf.log")
 	cmd := exec.Command(daemonBin, "-r", "-", "-o", logPath, "-workers", "1")
 	stdin, _ := cmd.StdinPipe()
-	var stderr syncBuffer
+	var stderr testtool.Buffer
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -241,7 +241,7 @@ func TestLogDeletedWithoutSignal(t *testing.T) {
 	in, logPath := filepath.Join(dir, "pflog"), filepath.Join(dir, "pf.log")
 	writeCapture(t, in, synRecord(t, 1, 1))
 	cmd := exec.Command(daemonBin, "-r", in, "-F", "-o", logPath, "-p", "none")
-	var stderr syncBuffer
+	var stderr testtool.Buffer
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -278,7 +278,7 @@ func TestDiskFullDaemon(t *testing.T) {
 	in := filepath.Join(dir, "pflog")
 	writeCapture(t, in)
 	cmd := exec.Command(daemonBin, "-r", in, "-F", "-o", logPath, "-p", "none")
-	var stderr syncBuffer
+	var stderr testtool.Buffer
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -416,7 +416,7 @@ func TestFollowStateAcrossRestart(t *testing.T) {
 	lines := func() int { b, _ := os.ReadFile(logPath); return bytes.Count(b, []byte("\n")) }
 	run := func(want int) {
 		cmd := exec.Command(daemonBin, "-r", in, "-F", "-o", logPath, "-p", "none", "-state", st)
-		var stderr syncBuffer
+		var stderr testtool.Buffer
 		cmd.Stderr = &stderr
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
@@ -520,9 +520,9 @@ func TestPrivsepFollowsRootOnlyFileAcrossRotation(t *testing.T) {
 	os.Chmod(in, 0o600)
 	lines := func() int { b, _ := os.ReadFile(logPath); return bytes.Count(b, []byte("\n")) }
 
-	start := func() (*exec.Cmd, *syncBuffer) {
+	start := func() (*exec.Cmd, *testtool.Buffer) {
 		cmd := exec.Command(daemonBin, "-r", in, "-F", "-o", logPath, "-p", pid, "-state", st, "-u", "nobody")
-		stderr := &syncBuffer{}
+		stderr := &testtool.Buffer{}
 		cmd.Stderr = stderr
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
@@ -631,7 +631,7 @@ func TestPrivsepRecreatesDeletedLog(t *testing.T) {
 	in, logPath := filepath.Join(dir, "pflog"), filepath.Join(dir, "pf.log")
 	writeCapture(t, in, synRecord(t, 1, 1))
 	cmd := exec.Command(daemonBin, "-r", in, "-F", "-o", logPath, "-p", "none", "-u", "nobody")
-	var stderr syncBuffer
+	var stderr testtool.Buffer
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -4,14 +4,12 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -293,7 +291,7 @@ func TestServiceLifecycle(t *testing.T) {
 	in, logPath, pid := filepath.Join(dir, "pflog"), filepath.Join(dir, "pf.log"), filepath.Join(dir, "p.pid")
 	writeCapture(t, in, synRecord(t, 1, 1), synRecord(t, 2, 2))
 	cmd := exec.Command(daemonBin, "-r", in, "-F", "-o", logPath, "-p", pid)
-	var stderr syncBuffer
+	var stderr testtool.Buffer
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -333,25 +331,6 @@ func TestServiceLifecycle(t *testing.T) {
 	}
 }
 
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.buf.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.buf.String()
-}
-
-var _ io.Writer = (*syncBuffer)(nil)
-
 // TestDropPrivileges runs the daemon as root with -u nobody: it opens its
 // pid file and log as root, then runs as nobody, still writes, reopens
 // the log after rotation, and empties its pid file at exit even though it
@@ -370,7 +349,7 @@ func TestDropPrivileges(t *testing.T) {
 	writeCapture(t, in, synRecord(t, 1, 1))
 	os.Chmod(in, 0o644)
 	cmd := exec.Command(daemonBin, "-r", in, "-F", "-o", logPath, "-p", pid, "-u", "nobody")
-	var stderr syncBuffer
+	var stderr testtool.Buffer
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -151,7 +151,7 @@ const stockMaxBuf = 512 << 10
 // again) and point 7 (buffer advice) of issue 10.
 func liveCase(t *testing.T, viaPrivsep bool) {
 	k := newFakeKernel(stockMaxBuf)
-	var logBuf syncBuffer
+	var logBuf testtool.Buffer
 	log := daemon.NewLogger(&logBuf)
 	explicit := 2 << 20 // -B 2m
 	lk := liveKernel{kernelMax: stockMaxBuf, explicit: true}
@@ -244,7 +244,7 @@ func TestLiveWiringFakeKernelPrivsep(t *testing.T) { liveCase(t, true) }
 // net.bpf.maxbufsize allows, so a stock kernel gives no warning.
 func TestLiveWiringDefaultBufferQuiet(t *testing.T) {
 	k := newFakeKernel(stockMaxBuf)
-	var logBuf syncBuffer
+	var logBuf testtool.Buffer
 	size := capture.BufferSizeFor(capture.DefaultBufferSize, false, stockMaxBuf)
 	lk := liveKernel{kernelMax: stockMaxBuf, open: func(iface string) (liveSource, error) { return k.open(iface, size) }}
 	srcs, _, err := openLive([]string{"pflog0"}, lk, daemon.NewLogger(&logBuf))

@@ -8,7 +8,6 @@
 package f2btest
 
 import (
-	"bytes"
 	"fmt"
 	"os"
 	"os/exec"
@@ -16,7 +15,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -57,8 +55,7 @@ type Server struct {
 	env    []string
 	cmd    *exec.Cmd
 	done   chan struct{}
-	mu     sync.Mutex
-	out    bytes.Buffer
+	out    testtool.Buffer
 }
 
 // Need returns the paths of fail2ban-server and fail2ban-client, or skips
@@ -137,17 +134,9 @@ func Start(t testing.TB, c Config) *Server {
 }
 
 // Write collects the server's output (io.Writer).
-func (s *Server) Write(b []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.out.Write(b)
-}
+func (s *Server) Write(b []byte) (int, error) { return s.out.Write(b) }
 
-func (s *Server) output() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.out.String()
-}
+func (s *Server) output() string { return s.out.String() }
 
 // Exited reports whether the server process has exited.
 func (s *Server) Exited() bool {

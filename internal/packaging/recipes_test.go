@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/pfasciilogd/pfasciilogd/internal/synth"
@@ -55,7 +54,7 @@ func TestRsyslogRecipe(t *testing.T) {
 	conf = fmt.Sprintf("global(workDirectory=%q)\n", dir) + conf
 	must(t, os.WriteFile(filepath.Join(dir, "rsyslog.conf"), []byte(conf), 0o644))
 	rs := exec.Command(rsyslogd, "-n", "-f", filepath.Join(dir, "rsyslog.conf"), "-i", filepath.Join(dir, "rsyslogd.pid"))
-	rsOut := &lockedBuffer{}
+	rsOut := &testtool.Buffer{}
 	rs.Stdout, rs.Stderr = rsOut, rsOut
 	must(t, rs.Start())
 	defer func() { rs.Process.Kill(); rs.Wait() }()
@@ -111,7 +110,7 @@ func TestRsyslogRecipe(t *testing.T) {
 
 // waitUntil is testtool.WaitFor that shows the peer's output when the
 // wait fails.
-func waitUntil(t *testing.T, what string, cond func() bool, peer *lockedBuffer) {
+func waitUntil(t *testing.T, what string, cond func() bool, peer *testtool.Buffer) {
 	t.Helper()
 	t.Cleanup(func() {
 		if t.Failed() {
@@ -119,22 +118,4 @@ func waitUntil(t *testing.T, what string, cond func() bool, peer *lockedBuffer) 
 		}
 	})
 	testtool.WaitFor(t, what, cond)
-}
-
-// lockedBuffer collects a peer's output from its copying goroutine.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

@@ -56,7 +56,7 @@ type rig struct {
 	f                       *os.File
 	written                 int
 	daemon                  *exec.Cmd
-	derr                    bytes.Buffer
+	derr                    testtool.Buffer
 	ddone                   chan struct{}
 	srv                     *f2btest.Server
 	w                       *watcher
@@ -110,7 +110,7 @@ func newRig(t *testing.T, daemonArgs ...string) *rig {
 	args := append([]string{"-r", r.capture, "-F", "-o", r.log, "-p", "none", "-status", r.stat}, daemonArgs...)
 	r.daemon = exec.Command(bin, args...)
 	r.daemon.Env = append(os.Environ(), "TZ=UTC")
-	r.daemon.Stderr = &syncWriter{b: &r.derr}
+	r.daemon.Stderr = &r.derr
 	if err := r.daemon.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -131,17 +131,6 @@ func newRig(t *testing.T, daemonArgs ...string) *rig {
 		}
 	})
 	return r
-}
-
-type syncWriter struct {
-	mu sync.Mutex
-	b  *bytes.Buffer
-}
-
-func (w *syncWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.Write(p)
 }
 
 // play appends s's records (and, with rate > 0, a flood of one-packet
