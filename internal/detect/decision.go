@@ -201,7 +201,7 @@ func (o *Decision) AppendMessage(dst []byte) []byte {
 	dst = append(dst, " window, rule "...)
 	dst = strconv.AppendUint(dst, uint64(o.Rule), 10)
 	dst = append(dst, " on "...)
-	return appendSafeName(dst, cstring(o.Iface[:]))
+	return pflog.AppendSafeName(dst, cstring(o.Iface[:])) // as the per-packet lines name it
 }
 
 // AppendText appends the whole text line: the timestamp ts renders, a
@@ -285,10 +285,6 @@ func appendDuration(dst []byte, d time.Duration) []byte {
 	dst = strconv.AppendInt(dst, s, 10)
 	return append(dst, 's')
 }
-
-// appendSafeName escapes an interface name exactly as the per-packet
-// lines do.
-func appendSafeName(dst []byte, name []byte) []byte { return pflog.AppendSafeName(dst, name) }
 
 // appendJSONName appends name as the inside of a JSON string, with the
 // same visible escaping as the text (so it is valid UTF-8 whatever the
