@@ -128,6 +128,10 @@ func (o *Decision) Scope() string {
 	return "range"
 }
 
+// Interface is the name of the interface the crossing record was logged
+// on (Iface up to its NUL).
+func (o *Decision) Interface() []byte { return pflog.CString(o.Iface[:]) }
+
 // WindowName returns "fast" or "slow".
 func (o *Decision) WindowName() string {
 	if o.Window == WindowFast {
@@ -201,7 +205,7 @@ func (o *Decision) AppendMessage(dst []byte) []byte {
 	dst = append(dst, " window, rule "...)
 	dst = strconv.AppendUint(dst, uint64(o.Rule), 10)
 	dst = append(dst, " on "...)
-	return pflog.AppendSafeName(dst, cstring(o.Iface[:])) // as the per-packet lines name it
+	return pflog.AppendSafeName(dst, o.Interface()) // as the per-packet lines name it
 }
 
 // AppendText appends the whole text line: the timestamp ts renders, a
@@ -261,7 +265,7 @@ func (o *Decision) AppendJSON(dst []byte, ts func(dst []byte, sec int64, nsec in
 	dst = append(dst, `,"rule":`...)
 	dst = strconv.AppendUint(dst, uint64(o.Rule), 10)
 	dst = append(dst, `,"interface":"`...)
-	dst = appendJSONName(dst, cstring(o.Iface[:]))
+	dst = appendJSONName(dst, o.Interface())
 	return append(dst, "\"}\n"...)
 }
 
@@ -305,13 +309,4 @@ func appendJSONName(dst []byte, name []byte) []byte {
 		}
 	}
 	return dst
-}
-
-func cstring(b []byte) []byte {
-	for i, c := range b {
-		if c == 0 {
-			return b[:i]
-		}
-	}
-	return b
 }

@@ -167,7 +167,7 @@ func TestClassify(t *testing.T) {
 			if p.Proto != c.proto || (c.proto != 1 && c.proto != 58 && p.Port != c.port) || p.Cut != c.cut {
 				t.Errorf("proto %d port %d cut %v, want %d %d %v", p.Proto, p.Port, p.Cut, c.proto, c.port, c.cut)
 			}
-			if p.Rule != 7 || string(cstring(p.Iface[:])) != "vtnet0" || p.Time != 1e18 || !p.Src.IsValid() {
+			if p.Rule != 7 || string(pflog.CString(p.Iface[:])) != "vtnet0" || p.Time != 1e18 || !p.Src.IsValid() {
 				t.Errorf("probe %+v: rule, interface, time or source not carried", p)
 			}
 		})

@@ -5,9 +5,10 @@ package output
 import (
 	"bytes"
 	"fmt"
-	"github.com/pfasciilogd/pfasciilogd/internal/budget"
 	"strconv"
 	"sync"
+
+	"github.com/pfasciilogd/pfasciilogd/internal/budget"
 
 	"github.com/coreos/go-systemd/v22/journal"
 
@@ -160,7 +161,7 @@ func (j *Journal) sendEvent(line []byte, e *record.Event) error {
 		v["PF_PORTS"] = j.num(uint64(d.Ports))
 		v["PF_WINDOW"] = d.WindowName()
 		v["PF_RULE"] = j.num(uint64(d.Rule))
-		v["PF_INTERFACE"] = j.name(cstring(d.Iface[:]))
+		v["PF_INTERFACE"] = j.name(d.Interface())
 		j.msg = d.AppendMessage(j.msg[:0])
 		return j.send(j.msg, v)
 	case record.KindLimit:
@@ -254,14 +255,6 @@ var smallNums = func() (t [256]string) {
 func (j *Journal) name(b []byte) string {
 	j.buf = pflog.AppendSafeName(j.buf[:0], b)
 	return string(j.buf)
-}
-
-// cstring returns b up to its first NUL.
-func cstring(b []byte) []byte {
-	if i := bytes.IndexByte(b, 0); i >= 0 {
-		return b[:i]
-	}
-	return b
 }
 
 func word(w string) string {

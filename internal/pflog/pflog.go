@@ -244,10 +244,10 @@ func (h *Header) SetRuleset(name string) {
 }
 
 // Interface returns the interface name up to its first NUL byte.
-func (h *Header) Interface() []byte { return cstring(h.IfName[:]) }
+func (h *Header) Interface() []byte { return CString(h.IfName[:]) }
 
 // Anchor returns the ruleset (anchor) name up to its first NUL byte.
-func (h *Header) Anchor() []byte { return cstring(h.Ruleset[:]) }
+func (h *Header) Anchor() []byte { return CString(h.Ruleset[:]) }
 
 // InAnchor reports whether the logging rule sits in an anchor.
 func (h *Header) InAnchor() bool { return h.SubRuleNr != NoAnchor }
@@ -257,7 +257,9 @@ func IsIPv6AF(af uint8) bool {
 	return af == AFInet6 || af == AFInet6BSD || af == AFInet6Darwin
 }
 
-func cstring(b []byte) []byte {
+// CString returns a NUL-padded name field (an interface, an anchor) up to
+// its first NUL.
+func CString(b []byte) []byte {
 	for i, c := range b {
 		if c == 0 {
 			return b[:i]
