@@ -3,34 +3,50 @@
 // allocating, and big-endian reads of packet fields.
 package num
 
+import (
+	"math/bits"
+	"slices"
+)
+
 // HexDigits are the lower-case hexadecimal digits.
 const HexDigits = "0123456789abcdef"
 
 const digitPairs = "00010203040506070809101112131415161718192021222324252627282930313233343536373839404142434445464748495051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899"
 
-// AppendUint appends v in decimal (two digits per division: the printers'
-// hottest helper).
+// pow10[i] is 10 to the i.
+var pow10 = [20]uint64{1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
+	1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19}
+
+// AppendUint appends v in decimal, two digits per division, written in
+// place into room reserved once (the printers' hottest helper).
 func AppendUint(dst []byte, v uint64) []byte {
 	if v < 10 {
 		return append(dst, byte('0'+v))
 	}
-	var b [20]byte
-	i := len(b)
+	w := int(bits.Len64(v)*1233) >> 12 // about log10(v)
+	if v >= pow10[w] {
+		w++
+	}
+	n := len(dst)
+	if cap(dst)-n < w {
+		dst = slices.Grow(dst, w)
+	}
+	dst = dst[:n+w]
+	d := dst[n:]
+	i := w
 	for v >= 100 {
 		q := v / 100
 		r := v - q*100
 		i -= 2
-		b[i], b[i+1] = digitPairs[2*r], digitPairs[2*r+1]
+		d[i], d[i+1] = digitPairs[2*r], digitPairs[2*r+1]
 		v = q
 	}
 	if v >= 10 {
-		i -= 2
-		b[i], b[i+1] = digitPairs[2*v], digitPairs[2*v+1]
+		d[0], d[1] = digitPairs[2*v], digitPairs[2*v+1]
 	} else {
-		i--
-		b[i] = byte('0' + v)
+		d[0] = byte('0' + v)
 	}
-	return append(dst, b[i:]...)
+	return dst
 }
 
 // AppendDec appends v in decimal, zero-padded to at least width digits

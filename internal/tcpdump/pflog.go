@@ -1,6 +1,8 @@
 package tcpdump
 
 import (
+	"encoding/binary"
+
 	"github.com/pfasciilogd/pfasciilogd/internal/num"
 	"github.com/pfasciilogd/pfasciilogd/internal/pflog"
 )
@@ -53,8 +55,8 @@ func appendRulePart(dst []byte, h *pflog.Header) []byte {
 }
 
 const (
-	prefixSlots = 64
-	prefixMax   = 120 // longer prefixes (escaped names) are not cached
+	prefixSets = 64  // two slots each
+	prefixMax  = 120 // longer prefixes (escaped names) are not cached
 )
 
 // prefixSlot holds one rendered prefix and every header field it shows.
@@ -77,20 +79,43 @@ func (s *prefixSlot) matches(h *pflog.Header) bool {
 // PrefixCache remembers the rendered prefixes of recently seen rules (on
 // a real firewall a few rules and interfaces log nearly everything), so
 // such records cost a few comparisons and a copy; a miss costs a
-// comparison more than rendering. It is not safe for concurrent use; the
-// zero value is ready.
+// comparison more than rendering. It is two-way set associative over a
+// hash of every field the prefix shows: one rule logged on two
+// interfaces, or inside and outside an anchor, keeps both of its texts.
+// It is not safe for concurrent use; the zero value is ready.
 type PrefixCache struct {
-	slots [prefixSlots]prefixSlot
+	slots [2 * prefixSets]prefixSlot
+	older [prefixSets]uint8 // per set: the slot to replace next
 	// The escaped interface name with ": " of the last interface.
 	ifName [pflog.IfNameSize]byte
 	ifText []byte
 }
 
+// prefixSet picks h's set from every field the prefix shows (the names by
+// their first eight bytes, which tell nearly all real names apart).
+func prefixSet(h *pflog.Header) uint32 {
+	x := uint64(h.RuleNr) | uint64(h.SubRuleNr)<<32
+	x ^= uint64(h.Action) | uint64(h.Dir)<<8 | uint64(h.Reason)<<16 | uint64(h.Layout)<<24
+	x ^= uint64(h.UID)<<29 ^ uint64(h.RIdentifier)<<13
+	x ^= binary.LittleEndian.Uint64(h.IfName[:8]) * 0x9e3779b97f4a7c15
+	if h.InAnchor() {
+		x ^= binary.LittleEndian.Uint64(h.Ruleset[:8]) * 0xc2b2ae3d27d4eb4f
+	}
+	x *= 0xff51afd7ed558ccd
+	return uint32(x>>58) % prefixSets
+}
+
 // Append appends AppendPflogPrefix(h).
 func (c *PrefixCache) Append(dst []byte, h *pflog.Header) []byte {
-	s := &c.slots[(h.RuleNr^uint32(h.Action)<<3^uint32(h.Dir)<<5)%prefixSlots]
+	set := prefixSet(h)
+	s := &c.slots[2*set]
 	if s.matches(h) {
+		c.older[set] = 1
 		return append(dst, s.text[:s.n]...)
+	}
+	if s1 := &c.slots[2*set+1]; s1.matches(h) {
+		c.older[set] = 0
+		return append(dst, s1.text[:s1.n]...)
 	}
 	start := len(dst)
 	dst = appendRulePart(dst, h)
@@ -100,6 +125,9 @@ func (c *PrefixCache) Append(dst []byte, h *pflog.Header) []byte {
 	}
 	dst = append(dst, c.ifText...)
 	if n := len(dst) - start; n <= prefixMax {
+		victim := c.older[set]
+		c.older[set] ^= 1
+		s = &c.slots[2*set+uint32(victim)]
 		s.ruleNr, s.subRuleNr, s.uid, s.rid = h.RuleNr, h.SubRuleNr, h.UID, h.RIdentifier
 		s.layout, s.action, s.reason, s.dir = h.Layout, h.Action, h.Reason, h.Dir
 		s.ifName, s.ruleset, s.n = h.IfName, h.Ruleset, uint8(n)

@@ -29,10 +29,12 @@ package tcpdump
 // must make sure b is long enough for the addresses.
 
 import (
-	"github.com/pfasciilogd/pfasciilogd/internal/packet"
+	"encoding/binary"
+	"slices"
 	"strconv"
 
 	"github.com/pfasciilogd/pfasciilogd/internal/num"
+	"github.com/pfasciilogd/pfasciilogd/internal/packet"
 )
 
 // AppendPacket appends what tcpdump -n -e -S prints for the IP packet of
@@ -575,29 +577,35 @@ func (p *printer) other(nh byte, length int) bool {
 }
 
 // appendAddr4 appends the IPv4 address in b[0:4] in dotted-quad form.
+// Each octet is one 4-byte store of its digits and a dot (octetText),
+// into room reserved once: the printer's hottest helper after the digits.
 func appendAddr4(dst, b []byte) []byte {
 	_ = b[3]
-	for i := 0; i < 4; i++ {
-		if i > 0 {
-			dst = append(dst, '.')
-		}
-		o := &octetText[b[i]]
-		dst = append(dst, o[:o[3]]...)
+	n := len(dst)
+	if cap(dst)-n < 16 {
+		dst = slices.Grow(dst, 16)
 	}
-	return dst
+	d := dst[n : n+16]
+	j := 0
+	for i := 0; i < 4; i++ {
+		o := b[i]
+		binary.LittleEndian.PutUint32(d[j&15:], octetText[o])
+		j += int(octetLen[o])
+	}
+	return dst[:n+j-1] // without the last dot
 }
 
-// octetText[i] holds the decimal digits of i, their count in [3].
-var octetText = func() (t [256][4]byte) {
+// octetText[i] holds the decimal digits of i followed by a dot (little
+// endian, padded with zeros), octetLen[i] their count with the dot.
+var octetText, octetLen = func() (t [256]uint32, l [256]uint8) {
 	for i := range t {
-		s := strconv.Itoa(i)
-		copy(t[i][:], s)
-		t[i][3] = byte(len(s))
+		s := strconv.Itoa(i) + "."
+		var w [4]byte
+		copy(w[:], s)
+		t[i], l[i] = binary.LittleEndian.Uint32(w[:]), uint8(len(s))
 	}
-	return t
+	return t, l
 }()
-
-const digitPairs = "00010203040506070809101112131415161718192021222324252627282930313233343536373839404142434445464748495051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899"
 
 // appendAddr6 appends the IPv6 address in b[0:16] as tcpdump's
 // addrtostr6 does (see the comment at the top of this file).
