@@ -16,8 +16,7 @@ type Stamper struct {
 
 	lastSec int64
 	valid   bool
-	prefix  [19]byte // "2006-01-02T15:04:05"
-	offset  [6]byte  // "-07:00"
+	line    [32]byte // "2006-01-02T15:04:05.000000-07:00" of lastSec
 }
 
 // Append appends the timestamp for sec/nsec to dst.
@@ -25,19 +24,16 @@ func (t *Stamper) Append(dst []byte, sec int64, nsec int32) []byte {
 	if !t.valid || sec != t.lastSec {
 		t.fill(sec)
 	}
-	dst = append(dst, t.prefix[:]...)
 	usec := uint32(nsec) / 1000
 	if usec > 999999 {
 		usec = 999999
 	}
-	var f [7]byte
-	f[0] = '.'
-	for i := 6; i >= 1; i-- {
-		f[i] = byte('0' + usec%10)
+	l := t.line
+	for i := 25; i >= 20; i-- {
+		l[i] = byte('0' + usec%10)
 		usec /= 10
 	}
-	dst = append(dst, f[:]...)
-	return append(dst, t.offset[:]...)
+	return append(dst, l[:]...)
 }
 
 func (t *Stamper) fill(sec int64) {
@@ -49,7 +45,7 @@ func (t *Stamper) fill(sec int64) {
 	year, month, day := tm.Date()
 	hour, min, s := tm.Clock()
 	_, off := tm.Zone()
-	b := t.prefix[:0]
+	b := t.line[:0]
 	b = put(b, year, 4)
 	b = append(b, '-')
 	b = put(b, int(month), 2)
@@ -60,17 +56,17 @@ func (t *Stamper) fill(sec int64) {
 	b = append(b, ':')
 	b = put(b, min, 2)
 	b = append(b, ':')
-	put(b, s, 2)
+	b = put(b, s, 2)
+	b = append(b, ".000000"...)
 	sign := byte('+')
 	if off < 0 {
 		sign = '-'
 		off = -off
 	}
-	o := t.offset[:0]
-	o = append(o, sign)
-	o = put(o, off/3600, 2)
-	o = append(o, ':')
-	put(o, off/60%60, 2)
+	b = append(b, sign)
+	b = put(b, off/3600, 2)
+	b = append(b, ':')
+	put(b, off/60%60, 2)
 	t.lastSec = sec
 	t.valid = true
 }
