@@ -637,23 +637,59 @@ func appendAddr6(dst, b []byte) []byte {
 	if bestBase != -1 && bestLen < 2 {
 		bestBase = -1
 	}
+	if bestBase == 0 && (bestLen == 6 || (bestLen == 5 && w[5] == 0xffff)) {
+		if bestLen == 6 {
+			dst = append(dst, "::"...)
+		} else {
+			dst = append(dst, "::ffff:"...)
+		}
+		return appendAddr4(dst, b[12:16])
+	}
+	// At most 8 words of 4 digits and 8 colons: written in place into
+	// room reserved once.
+	n := len(dst)
+	if cap(dst)-n < 40 {
+		dst = slices.Grow(dst, 40)
+	}
+	d := dst[n : n+40]
+	j := 0
 	for i := 0; i < 8; i++ {
 		if bestBase != -1 && i >= bestBase && i < bestBase+bestLen {
 			if i == bestBase {
-				dst = append(dst, ':')
+				d[j] = ':'
+				j++
 			}
 			continue
 		}
 		if i != 0 {
-			dst = append(dst, ':')
+			d[j] = ':'
+			j++
 		}
-		if i == 6 && bestBase == 0 && (bestLen == 6 || (bestLen == 5 && w[5] == 0xffff)) {
-			return appendAddr4(dst, b[12:16])
-		}
-		dst = num.AppendHex(dst, uint64(w[i]), 0)
+		j += putHex16(d[j:], uint16(w[i]))
 	}
 	if bestBase != -1 && bestBase+bestLen == 8 {
-		dst = append(dst, ':')
+		d[j] = ':'
+		j++
 	}
-	return dst
+	return dst[:n+j]
+}
+
+// putHex16 writes v in lower-case hexadecimal without leading zeros to
+// d[:4] and returns the number of digits.
+func putHex16(d []byte, v uint16) int {
+	_ = d[3]
+	const h = num.HexDigits
+	switch {
+	case v >= 0x1000:
+		d[0], d[1], d[2], d[3] = h[v>>12], h[v>>8&15], h[v>>4&15], h[v&15]
+		return 4
+	case v >= 0x100:
+		d[0], d[1], d[2] = h[v>>8], h[v>>4&15], h[v&15]
+		return 3
+	case v >= 0x10:
+		d[0], d[1] = h[v>>4], h[v&15]
+		return 2
+	}
+	d[0] = h[v]
+	return 1
 }
