@@ -566,16 +566,23 @@ func isError(proto, typ uint8) bool {
 // its brackets: "S", "S.", "P.", "F.", "R", "." for a bare ACK, "none" for
 // no flag at all. The order is tcpdump's: F S R P . U E W.
 func AppendTCPFlags(dst []byte, f uint8) []byte {
-	if f == 0 {
-		return append(dst, "none"...)
-	}
-	for i := range tcpFlagOrder {
-		if f&tcpFlagOrder[i].bit != 0 {
-			dst = append(dst, tcpFlagOrder[i].c)
-		}
-	}
-	return dst
+	return append(dst, tcpFlagText[f]...)
 }
+
+// tcpFlagText holds the text of every flag byte, rendered once.
+var tcpFlagText = func() (t [256]string) {
+	t[0] = "none"
+	for f := 1; f < 256; f++ {
+		var b []byte
+		for i := range tcpFlagOrder {
+			if uint8(f)&tcpFlagOrder[i].bit != 0 {
+				b = append(b, tcpFlagOrder[i].c)
+			}
+		}
+		t[f] = string(b)
+	}
+	return t
+}()
 
 var tcpFlagOrder = [...]struct {
 	bit uint8

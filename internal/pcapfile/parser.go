@@ -93,6 +93,10 @@ type parser struct {
 	prevSec  int64 // timestamp of the last record returned
 	havePrev bool
 
+	// ready's judgement of the record at readyAt-1 while w is readyW,
+	// so that next does not judge it again (0: none).
+	readyAt, readyW, readyN int
+
 	skipping   bool // scanning for the next good record
 	skipOff    int64
 	jump       int64 // when > 0: try a record at skipOff+jump first
@@ -114,6 +118,7 @@ func (p *parser) init(name string, size int) {
 func (p *parser) reset() {
 	p.r, p.w, p.base, p.need = 0, 0, 0, 0
 	p.final = false
+	p.readyAt = 0
 	p.haveHdr, p.format, p.big, p.nano = false, fmtUnknown, false, false
 	p.snaplen, p.linkType, p.limit = 0, 0, 0
 	p.prevSec, p.havePrev = 0, false
@@ -131,6 +136,7 @@ func (p *parser) readOff() int64 { return p.base + int64(p.w) }
 // space makes room for p.need bytes at buf[r:] and returns the free tail
 // of the buffer to read into; the caller adds what it read to p.w.
 func (p *parser) space() []byte {
+	p.readyAt = 0
 	need := p.need
 	if need < 16 {
 		need = 16
@@ -262,7 +268,13 @@ func (p *parser) next(pkt *source.Packet) error {
 		if p.skipping {
 			return p.scan()
 		}
-		n, v := p.classicStep()
+		var n, v int
+		if p.readyAt == p.r+1 && p.readyW == p.w {
+			n, v = p.readyN, vReady // ready judged these very bytes
+		} else {
+			n, v = p.classicStep()
+		}
+		p.readyAt = 0
 		switch v {
 		case vReady:
 			b := p.buf[p.r : p.r+n : p.r+n]
@@ -543,6 +555,12 @@ func (p *parser) ready() bool {
 	if p.format == fmtNG {
 		return p.ngReady()
 	}
-	_, v := p.classicStep()
-	return v == vReady
+	n, v := p.classicStep()
+	if v != vReady {
+		return false
+	}
+	// A ready record stays ready: more input or the end of it can only
+	// confirm a record that was whole.
+	p.readyAt, p.readyW, p.readyN = p.r+1, p.w, n
+	return true
 }
