@@ -11,7 +11,9 @@ import (
 // HexDigits are the lower-case hexadecimal digits.
 const HexDigits = "0123456789abcdef"
 
-const digitPairs = "00010203040506070809101112131415161718192021222324252627282930313233343536373839404142434445464748495051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899"
+// DigitPairs holds the two digits of every number below 100, at twice
+// the number.
+const DigitPairs = "00010203040506070809101112131415161718192021222324252627282930313233343536373839404142434445464748495051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899"
 
 // pow10[i] is 10 to the i.
 var pow10 = [20]uint64{1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
@@ -38,11 +40,11 @@ func AppendUint(dst []byte, v uint64) []byte {
 		q := v / 100
 		r := v - q*100
 		i -= 2
-		d[i], d[i+1] = digitPairs[2*r], digitPairs[2*r+1]
+		d[i], d[i+1] = DigitPairs[2*r], DigitPairs[2*r+1]
 		v = q
 	}
 	if v >= 10 {
-		d[0], d[1] = digitPairs[2*v], digitPairs[2*v+1]
+		d[0], d[1] = DigitPairs[2*v], DigitPairs[2*v+1]
 	} else {
 		d[0] = byte('0' + v)
 	}

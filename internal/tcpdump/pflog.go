@@ -55,7 +55,8 @@ func appendRulePart(dst []byte, h *pflog.Header) []byte {
 }
 
 const (
-	prefixSets = 64  // two slots each
+	prefixWays = 4
+	prefixSets = 128
 	prefixMax  = 120 // longer prefixes (escaped names) are not cached
 )
 
@@ -77,23 +78,24 @@ func (s *prefixSlot) matches(h *pflog.Header) bool {
 }
 
 // PrefixCache remembers the rendered prefixes of recently seen rules (on
-// a real firewall a few rules and interfaces log nearly everything), so
-// such records cost a few comparisons and a copy; a miss costs a
-// comparison more than rendering. It is two-way set associative over a
-// hash of every field the prefix shows: one rule logged on two
-// interfaces, or inside and outside an anchor, keeps both of its texts.
-// It is not safe for concurrent use; the zero value is ready.
+// a real firewall a few rules and interfaces log nearly everything, and
+// a long tail the rest), so such records cost a hash, a tag comparison
+// and a copy. It is four-way set associative over a hash of every field
+// the prefix shows, least recently used out: one rule logged on two
+// interfaces, or inside and outside an anchor, keeps both of its texts,
+// and the tail does not push out the few that matter. It is not safe for
+// concurrent use; the zero value is ready.
 type PrefixCache struct {
-	slots [2 * prefixSets]prefixSlot
-	older [prefixSets]uint8 // per set: the slot to replace next
-	// The escaped interface name with ": " of the last interface.
-	ifName [pflog.IfNameSize]byte
-	ifText []byte
+	tags  [prefixSets * prefixWays]uint32 // hash of the slot's header, 0: empty
+	used  [prefixSets * prefixWays]uint64 // when the slot was last used
+	clock uint64
+	slots [prefixSets * prefixWays]prefixSlot
 }
 
-// prefixSet picks h's set from every field the prefix shows (the names by
-// their first eight bytes, which tell nearly all real names apart).
-func prefixSet(h *pflog.Header) uint32 {
+// prefixHash hashes every field the prefix shows (the names by their
+// first eight bytes, which tell nearly all real names apart); it is never
+// 0. The set is in its low bits, the rest tells the ways apart.
+func prefixHash(h *pflog.Header) uint32 {
 	x := uint64(h.RuleNr) | uint64(h.SubRuleNr)<<32
 	x ^= uint64(h.Action) | uint64(h.Dir)<<8 | uint64(h.Reason)<<16 | uint64(h.Layout)<<24
 	x ^= uint64(h.UID)<<29 ^ uint64(h.RIdentifier)<<13
@@ -102,32 +104,30 @@ func prefixSet(h *pflog.Header) uint32 {
 		x ^= binary.LittleEndian.Uint64(h.Ruleset[:8]) * 0xc2b2ae3d27d4eb4f
 	}
 	x *= 0xff51afd7ed558ccd
-	return uint32(x>>58) % prefixSets
+	return uint32(x>>32) | 1
 }
 
 // Append appends AppendPflogPrefix(h).
 func (c *PrefixCache) Append(dst []byte, h *pflog.Header) []byte {
-	set := prefixSet(h)
-	s := &c.slots[2*set]
-	if s.matches(h) {
-		c.older[set] = 1
-		return append(dst, s.text[:s.n]...)
-	}
-	if s1 := &c.slots[2*set+1]; s1.matches(h) {
-		c.older[set] = 0
-		return append(dst, s1.text[:s1.n]...)
+	tag := prefixHash(h)
+	base := int(tag>>1) % prefixSets * prefixWays
+	c.clock++
+	victim := base
+	for i := base; i < base+prefixWays; i++ {
+		if c.tags[i] == tag && c.slots[i].matches(h) {
+			c.used[i] = c.clock
+			s := &c.slots[i]
+			return append(dst, s.text[:s.n]...)
+		}
+		if c.used[i] < c.used[victim] {
+			victim = i
+		}
 	}
 	start := len(dst)
-	dst = appendRulePart(dst, h)
-	if c.ifText == nil || c.ifName != h.IfName {
-		c.ifName = h.IfName
-		c.ifText = append(pflog.AppendSafeName(c.ifText[:0], h.Interface()), ": "...)
-	}
-	dst = append(dst, c.ifText...)
+	dst = AppendPflogPrefix(dst, h)
 	if n := len(dst) - start; n <= prefixMax {
-		victim := c.older[set]
-		c.older[set] ^= 1
-		s = &c.slots[2*set+uint32(victim)]
+		s := &c.slots[victim]
+		c.tags[victim], c.used[victim] = tag, c.clock
 		s.ruleNr, s.subRuleNr, s.uid, s.rid = h.RuleNr, h.SubRuleNr, h.UID, h.RIdentifier
 		s.layout, s.action, s.reason, s.dir = h.Layout, h.Action, h.Reason, h.Dir
 		s.ifName, s.ruleset, s.n = h.IfName, h.Ruleset, uint8(n)

@@ -25,6 +25,14 @@ const (
 	optTrunc
 )
 
+// flagsText is "Flags [S]" for every flag byte, rendered once.
+var flagsText = func() (t [256]string) {
+	for f := range t {
+		t[f] = "Flags [" + string(packet.AppendTCPFlags(nil, uint8(f))) + "]"
+	}
+	return t
+}()
+
 // tcp prints a TCP segment. b is the captured segment, length its length
 // from the IP header, iph the IP header, ver the IP version.
 func (p *printer) tcp(b []byte, length int, iph []byte, ver int) bool {
@@ -56,9 +64,7 @@ func (p *printer) tcp(b []byte, length int, iph []byte, ver int) bool {
 	seq, ack := rd32(b[4:]), rd32(b[8:])
 	flags := b[13]
 	win, urp := rd16(b[14:]), rd16(b[18:])
-	p.s("Flags [")
-	p.b = packet.AppendTCPFlags(p.b, flags)
-	p.s("]")
+	p.s(flagsText[flags])
 	if hlen > length {
 		p.s(" [bad hdr length ")
 		p.u(uint64(hlen))

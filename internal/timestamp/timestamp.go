@@ -5,6 +5,8 @@ package timestamp
 
 import (
 	"time"
+
+	"github.com/pfasciilogd/pfasciilogd/internal/num"
 )
 
 // Stamper formats capture times as
@@ -29,10 +31,11 @@ func (t *Stamper) Append(dst []byte, sec int64, nsec int32) []byte {
 		usec = 999999
 	}
 	l := t.line
-	for i := 25; i >= 20; i-- {
-		l[i] = byte('0' + usec%10)
-		usec /= 10
-	}
+	a, b := usec/10000, usec/100%100
+	c := usec - usec/100*100
+	l[20], l[21] = num.DigitPairs[2*a], num.DigitPairs[2*a+1]
+	l[22], l[23] = num.DigitPairs[2*b], num.DigitPairs[2*b+1]
+	l[24], l[25] = num.DigitPairs[2*c], num.DigitPairs[2*c+1]
 	return append(dst, l[:]...)
 }
 
