@@ -20,7 +20,8 @@ var pow10 = [20]uint64{1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
 	1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19}
 
 // AppendUint appends v in decimal, two digits per division, written in
-// place into room reserved once (the printers' hottest helper).
+// place into room reserved once with indexes the compiler need not check
+// (the printers' hottest helper).
 func AppendUint(dst []byte, v uint64) []byte {
 	if v < 10 {
 		return append(dst, byte('0'+v))
@@ -30,26 +31,35 @@ func AppendUint(dst []byte, v uint64) []byte {
 		w++
 	}
 	n := len(dst)
-	if cap(dst)-n < w {
-		dst = slices.Grow(dst, w)
+	if cap(dst)-n < 32 {
+		dst = slices.Grow(dst, 32)
 	}
-	dst = dst[:n+w]
-	d := dst[n:]
-	i := w
+	d := (*[32]byte)(dst[n : n+32])
+	i := uint(w)
 	for v >= 100 {
 		q := v / 100
-		r := v - q*100
+		p := &pairs[uint8(v-q*100)]
 		i -= 2
-		d[i], d[i+1] = DigitPairs[2*r], DigitPairs[2*r+1]
+		d[i&31], d[(i+1)&31] = p[0], p[1]
 		v = q
 	}
 	if v >= 10 {
-		d[0], d[1] = DigitPairs[2*v], DigitPairs[2*v+1]
+		p := &pairs[uint8(v)]
+		d[0], d[1] = p[0], p[1]
 	} else {
 		d[0] = byte('0' + v)
 	}
-	return dst
+	return dst[:n+w]
 }
+
+// pairs[i] holds the two digits of i < 100; indexed by a byte, it needs
+// no bounds check.
+var pairs = func() (t [256][2]byte) {
+	for i := 0; i < 100; i++ {
+		t[i] = [2]byte{DigitPairs[2*i], DigitPairs[2*i+1]}
+	}
+	return t
+}()
 
 // AppendDec appends v in decimal, zero-padded to at least width digits
 // (printf's "%0*u").
