@@ -611,41 +611,26 @@ var octetText, octetLen = func() (t [256]uint32, l [256]uint8) {
 // addrtostr6 does (see the comment at the top of this file).
 func appendAddr6(dst, b []byte) []byte {
 	_ = b[15]
-	var w [8]int
+	var w [8]uint16
+	zeros := 0 // bit i: word i is zero
 	for i := range w {
-		w[i] = int(b[2*i])<<8 | int(b[2*i+1])
-	}
-	bestBase, bestLen := -1, 0
-	curBase, curLen := -1, 0
-	for i := 0; i < 8; i++ {
+		w[i] = uint16(b[2*i])<<8 | uint16(b[2*i+1])
 		if w[i] == 0 {
-			if curBase == -1 {
-				curBase, curLen = i, 1
-			} else {
-				curLen++
-			}
-		} else if curBase != -1 {
-			if bestBase == -1 || curLen > bestLen {
-				bestBase, bestLen = curBase, curLen
-			}
-			curBase = -1
+			zeros |= 1 << i
 		}
 	}
-	if curBase != -1 && (bestBase == -1 || curLen > bestLen) {
-		bestBase, bestLen = curBase, curLen
-	}
-	if bestBase != -1 && bestLen < 2 {
-		bestBase = -1
-	}
-	if bestBase == 0 && (bestLen == 6 || (bestLen == 5 && w[5] == 0xffff)) {
-		if bestLen == 6 {
+	// The longest run of two or more zero words, the first of equals.
+	run := zeroRuns[zeros]
+	base, end := int(run>>4), int(run&15) // end == base: no run
+	if base == 0 && (end == 6 || (end == 5 && w[5] == 0xffff)) {
+		if end == 6 {
 			dst = append(dst, "::"...)
 		} else {
 			dst = append(dst, "::ffff:"...)
 		}
 		return appendAddr4(dst, b[12:16])
 	}
-	// At most 8 words of 4 digits and 8 colons: written in place into
+	// At most 8 words of 4 digits and 7 colons: written in place into
 	// room reserved once.
 	n := len(dst)
 	if cap(dst)-n < 40 {
@@ -654,8 +639,11 @@ func appendAddr6(dst, b []byte) []byte {
 	d := dst[n : n+40]
 	j := 0
 	for i := 0; i < 8; i++ {
-		if bestBase != -1 && i >= bestBase && i < bestBase+bestLen {
-			if i == bestBase {
+		if i == base && end > base {
+			d[j] = ':'
+			j++
+			i = end - 1
+			if end == 8 {
 				d[j] = ':'
 				j++
 			}
@@ -665,14 +653,38 @@ func appendAddr6(dst, b []byte) []byte {
 			d[j] = ':'
 			j++
 		}
-		j += putHex16(d[j:], uint16(w[i]))
-	}
-	if bestBase != -1 && bestBase+bestLen == 8 {
-		d[j] = ':'
-		j++
+		j += putHex16(d[j:], w[i])
 	}
 	return dst[:n+j]
 }
+
+// zeroRuns[m] is, for the zero words m marks (bit i: word i), the longest
+// run of at least two of them, the first of equally long ones, as
+// start<<4 | end; start == end when there is none.
+var zeroRuns = func() (t [256]uint8) {
+	for m := range t {
+		best, bestLen := 0, 0
+		for i := 0; i < 8; {
+			if m>>i&1 == 0 {
+				i++
+				continue
+			}
+			j := i
+			for j < 8 && m>>j&1 != 0 {
+				j++
+			}
+			if j-i > bestLen {
+				best, bestLen = i, j-i
+			}
+			i = j
+		}
+		if bestLen < 2 {
+			best, bestLen = 0, 0
+		}
+		t[m] = uint8(best<<4 | (best + bestLen))
+	}
+	return t
+}()
 
 // putHex16 writes v in lower-case hexadecimal without leading zeros to
 // d[:4] and returns the number of digits.
