@@ -582,17 +582,23 @@ func (p *printer) other(nh byte, length int) bool {
 func appendAddr4(dst, b []byte) []byte {
 	_ = b[3]
 	n := len(dst)
-	if cap(dst)-n < 16 {
-		dst = slices.Grow(dst, 16)
+	if cap(dst)-n < 32 {
+		dst = slices.Grow(dst, 32)
 	}
-	d := dst[n : n+16]
-	j := 0
-	for i := 0; i < 4; i++ {
-		o := b[i]
-		binary.LittleEndian.PutUint32(d[j&15:], octetText[o])
-		j += int(octetLen[o])
-	}
-	return dst[:n+j-1] // without the last dot
+	d := (*[32]byte)(dst[n : n+32])
+	o := b[0]
+	binary.LittleEndian.PutUint32(d[0:4], octetText[o])
+	j := uint(octetLen[o])
+	o = b[1]
+	binary.LittleEndian.PutUint32(d[j&15:j&15+4], octetText[o])
+	j += uint(octetLen[o])
+	o = b[2]
+	binary.LittleEndian.PutUint32(d[j&15:j&15+4], octetText[o])
+	j += uint(octetLen[o])
+	o = b[3]
+	binary.LittleEndian.PutUint32(d[j&15:j&15+4], octetText[o])
+	j += uint(octetLen[o])
+	return dst[:n+int(j)-1] // without the last dot
 }
 
 // octetText[i] holds the decimal digits of i followed by a dot (little
