@@ -580,6 +580,12 @@ func (p *printer) other(nh byte, length int) bool {
 // Each octet is one 4-byte store of its digits and a dot (octetText),
 // into room reserved once: the printer's hottest helper after the digits.
 func appendAddr4(dst, b []byte) []byte {
+	dst = appendAddr4Dot(dst, b)
+	return dst[:len(dst)-1]
+}
+
+// appendAddr4Dot appends the address and a dot, as "SRC.PORT" begins.
+func appendAddr4Dot(dst, b []byte) []byte {
 	_ = b[3]
 	n := len(dst)
 	if cap(dst)-n < 32 {
@@ -598,7 +604,7 @@ func appendAddr4(dst, b []byte) []byte {
 	o = b[3]
 	binary.LittleEndian.PutUint32(d[j&15:j&15+4], octetText[o])
 	j += uint(octetLen[o])
-	return dst[:n+int(j)-1] // without the last dot
+	return dst[:n+int(j)]
 }
 
 // octetText[i] holds the decimal digits of i followed by a dot (little

@@ -117,23 +117,19 @@ func (p *printer) tcp(b []byte, length int, iph []byte, ver int) bool {
 func (p *printer) ports(iph []byte, ver int, proto byte, sport, dport int) {
 	if ver == 6 {
 		if iph[6] == proto {
-			p.b = appendAddr6(p.b, iph[8:24])
-			p.s(".")
+			p.b = append(appendAddr6(p.b, iph[8:24]), '.')
 			p.u(uint64(sport))
 			p.s(" > ")
-			p.b = appendAddr6(p.b, iph[24:40])
-			p.s(".")
+			p.b = append(appendAddr6(p.b, iph[24:40]), '.')
 			p.u(uint64(dport))
 			p.s(": ")
 			return
 		}
 	} else if iph[9] == proto {
-		p.b = appendAddr4(p.b, iph[12:16])
-		p.s(".")
+		p.b = appendAddr4Dot(p.b, iph[12:16])
 		p.u(uint64(sport))
 		p.s(" > ")
-		p.b = appendAddr4(p.b, iph[16:20])
-		p.s(".")
+		p.b = appendAddr4Dot(p.b, iph[16:20])
 		p.u(uint64(dport))
 		p.s(": ")
 		return
