@@ -436,10 +436,11 @@ func TestMissingInputWarnedPeriodically(t *testing.T) {
 	}
 	testtool.WaitFor(t, "a repeated warning", func() bool { return strings.Count(buf.String(), p+" still does not exist") >= 2 })
 	writeCapture(t, p, synRecord(t, 1, 1))
-	n := strings.Count(buf.String(), "still does not exist")
-	time.Sleep(10 * missingEvery) // the watch has seen the file and stopped
-	if m := strings.Count(buf.String(), "still does not exist"); m > n+1 {
-		t.Errorf("still warning after the file appeared: %d more", m-n)
+	// The watch logs the file's arrival as its last word.
+	testtool.WaitFor(t, "the file's arrival logged", func() bool { return strings.Contains(buf.String(), p+" exists now: reading it") })
+	out := buf.String()
+	if after := out[strings.Index(out, " exists now: "):]; strings.Contains(after, "still does not exist") {
+		t.Errorf("still warning after the file appeared: %q", after)
 	}
 }
 

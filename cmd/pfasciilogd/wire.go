@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/user"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 
@@ -235,7 +236,8 @@ func lookupUser(name string) (*privilege.Account, error) {
 // watchMissing warns about -F files that do not exist (yet), at start
 // and then every missingEvery while they are still missing: the daemon
 // waits for them, which a typo in pfasciilogd_files would make silent.
-// It returns the function that stops the watch.
+// Each file that appears is logged once, the last just before the watch
+// ends. It returns the function that stops the watch.
 func watchMissing(o *options, log *daemon.Logger) (stop func()) {
 	m := followedMissing(o)
 	for _, p := range m {
@@ -253,13 +255,19 @@ func watchMissing(o *options, log *daemon.Logger) (stop func()) {
 			case <-done:
 				return
 			case <-t.C:
-				m := followedMissing(o)
+				now := followedMissing(o)
 				for _, p := range m {
+					if !slices.Contains(now, p) {
+						log.Infof("%s exists now: reading it", p)
+					}
+				}
+				for _, p := range now {
 					log.Warnf("%s still does not exist: waiting for it; check the path (-r, pfasciilogd_files)", p)
 				}
-				if len(m) == 0 {
+				if len(now) == 0 {
 					return
 				}
+				m = now
 			}
 		}
 	}()
