@@ -100,6 +100,7 @@ type Syslog struct {
 	prefix  []byte // "<PRI>"
 	buf     []byte
 	lastTry time.Time
+	now     func() time.Time // time.Now; tests move it on
 	down    bool
 	closed  bool
 	n       deliveryCounters
@@ -117,7 +118,7 @@ func OpenSyslog(cfg SyslogConfig) (*Syslog, error) {
 	if cfg.Tag == "" {
 		cfg.Tag = DefaultTag
 	}
-	s := &Syslog{cfg: cfg, fd: -1, buf: make([]byte, 0, 2048)}
+	s := &Syslog{cfg: cfg, fd: -1, buf: make([]byte, 0, 2048), now: time.Now}
 	s.prefix = fmt.Appendf(nil, "<%d>", int(cfg.Facility)*8+int(SeverityInfo))
 	s.pid = fmt.Appendf(nil, "%s[%d]: ", sanitizeTag(cfg.Tag), os.Getpid())
 	if err := s.connect(); err != nil {
@@ -162,7 +163,7 @@ func (s *Syslog) Write(batch []byte) error {
 	if s.closed {
 		return errors.New("syslog: write after close")
 	}
-	now := time.Now()
+	now := s.now()
 	for len(batch) > 0 {
 		var line []byte
 		line, batch, _ = bytes.Cut(batch, newline)
