@@ -93,8 +93,9 @@ type PrefixCache struct {
 }
 
 // prefixHash hashes every field the prefix shows (the names by their
-// first eight bytes, which tell nearly all real names apart); it is never
-// 0. The set is in its low bits, the rest tells the ways apart.
+// first eight bytes, which tell nearly all real names apart); bit 0 is
+// always set, so 0 marks an empty slot. Bits 1 to 7 pick the set, and the
+// whole hash tells the ways apart before their fields are compared.
 func prefixHash(h *pflog.Header) uint32 {
 	x := uint64(h.RuleNr) | uint64(h.SubRuleNr)<<32
 	x ^= uint64(h.Action) | uint64(h.Dir)<<8 | uint64(h.Reason)<<16 | uint64(h.Layout)<<24
