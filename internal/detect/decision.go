@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/pfasciilogd/pfasciilogd/internal/jsonstr"
 	"github.com/pfasciilogd/pfasciilogd/internal/pflog"
 	"github.com/pfasciilogd/pfasciilogd/internal/timestamp"
 )
@@ -264,9 +265,9 @@ func (o *Decision) AppendJSON(dst []byte, ts func(dst []byte, sec int64, nsec in
 	dst = strconv.AppendInt(dst, int64(o.Duration()/time.Second), 10)
 	dst = append(dst, `,"rule":`...)
 	dst = strconv.AppendUint(dst, uint64(o.Rule), 10)
-	dst = append(dst, `,"interface":"`...)
-	dst = appendJSONName(dst, o.Interface())
-	return append(dst, "\"}\n"...)
+	dst = append(dst, `,"interface":`...)
+	dst = jsonstr.Append(dst, o.Interface()) // as the per-packet JSON names it
+	return append(dst, "}\n"...)
 }
 
 // appendDuration appends d (whole seconds) as time.Duration.String does,
@@ -288,25 +289,4 @@ func appendDuration(dst []byte, d time.Duration) []byte {
 	}
 	dst = strconv.AppendInt(dst, s, 10)
 	return append(dst, 's')
-}
-
-// appendJSONName appends name as the inside of a JSON string, with the
-// same visible escaping as the text (so it is valid UTF-8 whatever the
-// bytes) and JSON's escapes for '"' and '\'.
-func appendJSONName(dst []byte, name []byte) []byte {
-	for _, c := range name {
-		if c >= 0x80 {
-			dst = append(dst, 'M', '-')
-			c &= 0x7f
-		}
-		switch {
-		case c < 0x20 || c == 0x7f:
-			dst = append(dst, '^', c^0x40)
-		case c == '"' || c == '\\':
-			dst = append(dst, '\\', c)
-		default:
-			dst = append(dst, c)
-		}
-	}
-	return dst
 }

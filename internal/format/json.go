@@ -1,9 +1,10 @@
 package format
 
 import (
-	"github.com/pfasciilogd/pfasciilogd/internal/num"
 	"time"
-	"unicode/utf8"
+
+	"github.com/pfasciilogd/pfasciilogd/internal/jsonstr"
+	"github.com/pfasciilogd/pfasciilogd/internal/num"
 
 	"github.com/pfasciilogd/pfasciilogd/internal/packet"
 	"github.com/pfasciilogd/pfasciilogd/internal/pflog"
@@ -94,7 +95,7 @@ func (j *JSON) Append(dst []byte, r *Record) []byte {
 		dst = append(dst, `,"subrule":`...)
 		dst = num.AppendUint(dst, uint64(h.SubRuleNr))
 		dst = append(dst, `,"anchor":`...)
-		dst = AppendJSONString(dst, h.Anchor())
+		dst = jsonstr.Append(dst, h.Anchor())
 	} else {
 		dst = append(dst, `,"subrule":null,"anchor":null`...)
 	}
@@ -113,7 +114,7 @@ func (j *JSON) Append(dst []byte, r *Record) []byte {
 	dst = append(dst, `","direction":"`...)
 	dst = append(dst, orUnknown(pflog.DirWord(h.Layout, h.Dir))...)
 	dst = append(dst, `","interface":`...)
-	dst = AppendJSONString(dst, h.Interface())
+	dst = jsonstr.Append(dst, h.Interface())
 	dst = append(dst, `,"af":"`...)
 	dst = append(dst, AFWord(h.AF)...)
 	dst = append(dst, `","ip_version":`...)
@@ -200,41 +201,6 @@ func orUnknown(w string) string {
 // AFWord returns "inet" or "inet6" for a pflog address family, or
 // "unknown" (pflog.AFWord).
 func AFWord(af uint8) string { return pflog.AFWord(af) }
-
-const hexDigits = "0123456789abcdef"
-
-// AppendJSONString appends b as a quoted JSON string: valid UTF-8 is kept,
-// '"' and '\\' are escaped, control bytes (and DEL) become \u00XX, and
-// bytes that are not UTF-8 become \ufffd. It never allocates.
-func AppendJSONString(dst []byte, b []byte) []byte {
-	dst = append(dst, '"')
-	for i := 0; i < len(b); {
-		c := b[i]
-		if c < utf8.RuneSelf {
-			switch {
-			case c == '"' || c == '\\':
-				dst = append(dst, '\\', c)
-			case c < 0x20 || c == 0x7f:
-				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			default:
-				dst = append(dst, c)
-			}
-			i++
-			continue
-		}
-		r, n := utf8.DecodeRune(b[i:])
-		if r == utf8.RuneError && n == 1 {
-			dst = append(dst, `\ufffd`...)
-		} else if r == '\u2028' || r == '\u2029' {
-			// Valid JSON, but JavaScript-based readers choke on them.
-			dst = append(dst, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
-		} else {
-			dst = append(dst, b[i:i+n]...)
-		}
-		i += n
-	}
-	return append(dst, '"')
-}
 
 // ProtoName returns a short lower-case name for an IP protocol number
 // (packet.ProtoName).

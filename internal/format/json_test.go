@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -11,10 +12,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pfasciilogd/pfasciilogd/internal/detect"
 	"github.com/pfasciilogd/pfasciilogd/internal/format"
 	"github.com/pfasciilogd/pfasciilogd/internal/packet/packettest"
 	"github.com/pfasciilogd/pfasciilogd/internal/pflog"
 	"github.com/pfasciilogd/pfasciilogd/internal/pflog/pflogtest"
+	"github.com/pfasciilogd/pfasciilogd/internal/record"
 	"github.com/pfasciilogd/pfasciilogd/internal/source"
 	"github.com/pfasciilogd/pfasciilogd/internal/testtool"
 )
@@ -163,23 +166,8 @@ func caseByName(t testing.TB, name string) packettest.Case {
 	return packettest.Case{}
 }
 
-func TestAppendJSONString(t *testing.T) {
-	for i := range 256 {
-		for _, in := range [][]byte{{byte(i)}, {'a', byte(i), 'b'}, {0xe2, 0x80, byte(i)}, {0xf0, 0x9f, 0x98, byte(i)}} {
-			out := format.AppendJSONString(nil, in)
-			var s string
-			if err := json.Unmarshal(out, &s); err != nil {
-				t.Fatalf("%q -> %s: %v", in, out, err)
-			}
-			if s != strings.ToValidUTF8(string(in), "\ufffd") && utf8Fixed(in) != s {
-				t.Errorf("%q -> %s -> %q", in, out, s)
-			}
-		}
-	}
-}
-
 // utf8Fixed replaces every invalid byte (not every invalid run) with U+FFFD,
-// which is what AppendJSONString does and encoding/json does too.
+// which is what jsonstr.Append does and encoding/json does too.
 func utf8Fixed(b []byte) string {
 	var out []rune
 	for _, r := range string(b) {
@@ -292,5 +280,30 @@ func TestJSONTshark(t *testing.T) {
 	t.Logf("%d fields of %d records compared with tshark", compared, len(cs))
 	if compared < 10*len(cs) {
 		t.Fatalf("only %d fields compared for %d records", compared, len(cs))
+	}
+}
+
+// TestDecisionJSONNamesInterfaceAsRecords: a decision's JSON line names
+// the interface exactly as the JSON line of the record it came from does,
+// whatever bytes the name holds (both through jsonstr).
+func TestDecisionJSONNamesInterfaceAsRecords(t *testing.T) {
+	f := format.NewJSON(time.UTC)
+	for _, name := range []string{"ifname-hostile", "ifname-utf8", "ifname-full-16"} {
+		c := caseByName(t, name)
+		r := caseRecord(t, &c)
+		ev := record.Event{Kind: record.KindScan, Scan: detect.Decision{Event: detect.EventScan, At: 1795258722e9,
+			Source: netip.MustParsePrefix("192.0.2.7/32"), Addresses: 1, Ports: 9, Window: detect.WindowFast,
+			First: 1795258682e9, Last: 1795258722e9, Rule: r.Hdr.RuleNr, Iface: r.Hdr.IfName}}
+		var rec, dec map[string]any
+		if err := json.Unmarshal(f.Append(nil, r), &rec); err != nil {
+			t.Fatalf("%s: record: %v", name, err)
+		}
+		line := f.AppendEvent(nil, &ev)
+		if err := json.Unmarshal(line, &dec); err != nil {
+			t.Fatalf("%s: decision %s: %v", name, line, err)
+		}
+		if rec["interface"] != dec["interface"] || dec["interface"] == nil {
+			t.Errorf("%s: record names %q, decision %q", name, rec["interface"], dec["interface"])
+		}
 	}
 }
