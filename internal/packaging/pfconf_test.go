@@ -129,7 +129,14 @@ func TestExamplePfConf(t *testing.T) {
 		{name: "mDNS", p: in(a("fe80::9"), a("ff02::fb"), 17, 5353, "", 0)},
 		// Spoofed: this host's own address from outside.
 		{name: "spoofed own address", p: in(exampleV4, exampleV4, 6, 22, "S", 0)},
-		{name: "spoofed link-local on lo1", p: pftest.Packet{If: "lo1", Dir: "in", Proto: 58, Src: a("fe80::9"), Dst: exampleLL, ICMPType: 128}},
+		// antispoof leaves link-local networks out (pfctl skips scoped
+		// addresses): a link-local packet on another interface reaches
+		// "block log all" and is logged to pflog0 (not the external
+		// interface's scan log of pf-pflog1.conf).
+		{name: "link-local on lo1", p: pftest.Packet{If: "lo1", Dir: "in", Proto: 58, Src: a("fe80::9"), Dst: exampleLL, ICMPType: 128}, logTo: "pflog0"},
+		// Our own link-local address as a source is spoofed only on the
+		// interface it belongs to.
+		{name: "spoofed own link-local", p: pftest.Packet{If: "vtnet0", Dir: "in", Proto: 58, Src: exampleLL, Dst: exampleLL, ICMPType: 128}},
 		// A banned host gets nothing, not even SSH or ICMPv6.
 		{name: "banned SSH", p: in(a(banned), exampleV4, 6, 22, "S", 0)},
 		{name: "banned ping", p: in(a(banned), exampleV4, 1, 0, "", 8)},

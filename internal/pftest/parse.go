@@ -501,11 +501,18 @@ func (p *parser) antispoof() ([]*Rule, error) {
 			if af != 0 && a != af {
 				continue
 			}
+			own := Host{Items: []AddrItem{{Prefix: netip.PrefixFrom(pf.Addr(), pf.Addr().BitLen())}}}
+			if pf.Addr().IsLinkLocalUnicast() && a == 6 {
+				// pfctl's interface-network lookup skips scoped
+				// (link-local) addresses, and the address itself is
+				// bound to its interface: one rule, "on IF".
+				rules = append(rules, &Rule{Action: "block", Dir: "in", Log: log, Quick: quick, Ifs: []string{ifn}, AF: a, From: own})
+				continue
+			}
 			rules = append(rules,
 				&Rule{Action: "block", Dir: "in", Log: log, Quick: quick, IfNot: true, Ifs: []string{ifn}, AF: a,
 					From: Host{Items: []AddrItem{{Prefix: pf.Masked()}}}},
-				&Rule{Action: "block", Dir: "in", Log: log, Quick: quick, AF: a,
-					From: Host{Items: []AddrItem{{Prefix: netip.PrefixFrom(pf.Addr(), pf.Addr().BitLen())}}}})
+				&Rule{Action: "block", Dir: "in", Log: log, Quick: quick, AF: a, From: own})
 		}
 	}
 	return rules, nil
