@@ -59,11 +59,14 @@ func TestRCScriptHeader(t *testing.T) {
 		t.Error("defaults are set before load_rc_config")
 	}
 	// rc.subr would start the daemon as ${name}_user: an unprivileged
-	// user cannot open bpf, so the privilege drop is -u via another name.
-	for _, line := range strings.Split(s, "\n") {
-		if !strings.HasPrefix(line, "#") && strings.Contains(line, "pfasciilogd_user") {
-			t.Errorf("rc.d/pfasciilogd must not use pfasciilogd_user (rc.subr runs the command as that user): %s", line)
-		}
+	// user cannot open bpf, so the privilege drop is -u via another name,
+	// and a pfasciilogd_user in rc.conf is refused with a warning.
+	r := runRC(t, "start", "pfasciilogd_enable=YES\npfasciilogd_user=nobody\n", true, "pflog0", "")
+	if len(r.exec) == 0 || r.exec[0] == "su" || !strings.Contains(r.log, "WARN pfasciilogd_user") {
+		t.Errorf("with pfasciilogd_user in rc.conf: started %q\n%s", r.exec, r.log)
+	}
+	if !slices.Contains(r.exec, "-u") || !slices.Contains(r.exec, "pfasciilogd") {
+		t.Errorf("with pfasciilogd_user in rc.conf the daemon does not drop to pfasciilogd_runas: %q", r.exec)
 	}
 }
 
@@ -111,6 +114,9 @@ run_rc_command() {
 	[ -n "$rcvar" ] || err 3 "run_rc_command: \$rcvar is not set."
 	rc_arg=$1
 	eval rc_flags=\$${name}_flags
+	# Read before any precmd, as the real one does: the whole command then
+	# runs as this user (su -m).
+	eval _user=\$${name}_user
 	log "var name=$name rcvar=$rcvar command=$command procname=$procname pidfile=$pidfile"
 	log "var extra_commands=$extra_commands sig_reload=$sig_reload svcj=$(eval echo \$${name}_svcj)"
 	rc_pid=
@@ -130,7 +136,11 @@ run_rc_command() {
 		if [ -n "$start_precmd" ]; then
 			$start_precmd || { log "PRECMD FAILED"; return 1; }
 		fi
-		log "EXEC $command $rc_flags $command_args"
+		if [ -n "$_user" ]; then
+			log "EXEC su -m $_user -c $command $rc_flags $command_args"
+		else
+			log "EXEC $command $rc_flags $command_args"
+		fi
 		;;
 	stop)
 		[ -n "$rc_pid" ] || { _run_rc_notrunning; return 1; }
