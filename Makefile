@@ -46,9 +46,9 @@ GOBUILD = CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w -X main.version=$$
 
 # The account the daemon drops root for, and that owns the log in the
 # newsyslog entry. newsyslog(8) refuses its whole configuration (no log on
-# the host rotates) when one line names an unknown user, so the entry is
-# activated only when the account exists; as root on FreeBSD (without
-# DESTDIR) "make install" creates it with pw(8) first. ID and PW are the
+# the host rotates) when one line names an unknown user or group, so the
+# entry is activated only when both exist; as root on FreeBSD (without
+# DESTDIR) "make install" creates them with pw(8) first. ID and PW are the
 # commands used for that (tests point them at stand-ins).
 RUNAS = pfasciilogd
 ID = id
@@ -120,19 +120,22 @@ install: build
 	[ -e $(DESTDIR)$(PREFIX)/etc/fail2ban/jail.d/pfasciilogd.conf ] || \
 	    cp -p $(DESTDIR)$(PREFIX)/etc/fail2ban/jail.d/pfasciilogd.conf.sample $(DESTDIR)$(PREFIX)/etc/fail2ban/jail.d/pfasciilogd.conf
 	@set -e; d=$(DESTDIR)$(PREFIX)/etc/newsyslog.conf.d/pfasciilogd.conf; \
-	if [ -z "$(DESTDIR)" ] && [ "$$(uname -s)" = FreeBSD ] && [ "$$($(ID) -u)" = 0 ] && \
-	    ! $(ID) $(RUNAS) >/dev/null 2>&1; then \
-	    echo "creating user $(RUNAS) with pw(8)"; \
-	    $(PW) groupshow $(RUNAS) >/dev/null 2>&1 || $(PW) groupadd $(RUNAS); \
-	    $(PW) useradd $(RUNAS) -g $(RUNAS) -c "pfasciilogd daemon" -d /nonexistent -s /usr/sbin/nologin; \
+	if [ -z "$(DESTDIR)" ] && [ "$$(uname -s)" = FreeBSD ] && [ "$$($(ID) -u)" = 0 ]; then \
+	    if ! $(PW) groupshow $(RUNAS) >/dev/null 2>&1; then \
+	        echo "creating group $(RUNAS) with pw(8)"; $(PW) groupadd $(RUNAS); \
+	    fi; \
+	    if ! $(ID) $(RUNAS) >/dev/null 2>&1; then \
+	        echo "creating user $(RUNAS) with pw(8)"; \
+	        $(PW) useradd $(RUNAS) -g $(RUNAS) -c "pfasciilogd daemon" -d /nonexistent -s /usr/sbin/nologin; \
+	    fi; \
 	fi; \
 	if [ -e $$d ]; then :; \
-	elif $(ID) $(RUNAS) >/dev/null 2>&1; then cp -p $$d.sample $$d; \
+	elif $(ID) $(RUNAS) >/dev/null 2>&1 && $(PW) groupshow $(RUNAS) >/dev/null 2>&1; then cp -p $$d.sample $$d; \
 	else \
-	    echo "NOTE: user $(RUNAS) does not exist: installed only $$d.sample."; \
-	    echo "  newsyslog refuses its whole configuration when one line names an unknown user."; \
-	    echo "  Create the user (pw useradd $(RUNAS) -d /nonexistent -s /usr/sbin/nologin), then copy the"; \
-	    echo "  sample to $${d##*/}, or run make install again."; \
+	    echo "NOTE: user or group $(RUNAS) does not exist: installed only $$d.sample."; \
+	    echo "  newsyslog refuses its whole configuration when one line names an unknown user or group."; \
+	    echo "  Create them (pw groupadd $(RUNAS); pw useradd $(RUNAS) -g $(RUNAS) -d /nonexistent -s /usr/sbin/nologin),"; \
+	    echo "  then copy the sample to $${d##*/}, or run make install again."; \
 	fi
 	set -e; for f in $(EXAMPLES); do \
 	    $(SUBST) $$f > $(DESTDIR)$(EXAMPLESDIR)/$${f##*/}; chmod 644 $(DESTDIR)$(EXAMPLESDIR)/$${f##*/}; \

@@ -24,14 +24,41 @@ type newsyslogEntry struct {
 	signal                int
 }
 
-// parseNewsyslog parses a line per newsyslog.conf(5):
+// newsyslogLines parses newsyslog.conf(5) text as newsyslog.c's
+// parse_file reads it: only a line whose first byte is '#' is a comment,
+// and an empty line is skipped; a line of blanks, an indented comment or
+// an indented entry is an error (newsyslog exits, and no log on the host
+// rotates).
+func newsyslogLines(text string) ([]newsyslogEntry, error) {
+	var es []newsyslogEntry
+	for _, line := range strings.Split(text, "\n") {
+		if line == "" || line[0] == '#' {
+			continue
+		}
+		e, err := parseNewsyslog(line)
+		if err != nil {
+			return nil, err
+		}
+		es = append(es, e)
+	}
+	return es, nil
+}
+
+// parseNewsyslog parses a line per newsyslog.conf(5), as strictly as
+// newsyslog.c does (every error there is fatal for the whole file):
 // logfilename [owner:group] mode count size when flags [/pid_file] [sig_num]
+// The flags field cannot be left out before a pid file ("-" is no
+// flags); a word after the flags is a pid file only when it starts with
+// "/", else it is the signal.
 func parseNewsyslog(line string) (newsyslogEntry, error) {
 	var e newsyslogEntry
-	f := fields(line)
 	errf := func(what string) (newsyslogEntry, error) {
 		return e, fmt.Errorf("newsyslog.conf line %q: bad %s", line, what)
 	}
+	if line != strings.TrimLeft(line, " \t") {
+		return errf("start (the log file name must begin the line)")
+	}
+	f := fields(line)
 	if len(f) < 5 {
 		return errf("too few fields")
 	}
@@ -48,7 +75,7 @@ func parseNewsyslog(line string) (newsyslogEntry, error) {
 		return errf("mode")
 	}
 	e.mode = uint32(m)
-	if e.count, err = strconv.Atoi(f[1]); err != nil {
+	if e.count, err = strconv.Atoi(f[1]); err != nil || e.count < 0 {
 		return errf("count")
 	}
 	e.size, e.when, f = f[2], f[3], f[4:]
@@ -57,22 +84,23 @@ func parseNewsyslog(line string) (newsyslogEntry, error) {
 			return errf("size")
 		}
 	}
-	if !regexp.MustCompile(`^(\*|\d+|@[0-9T]+|\$[WDM0-9]+)$`).MatchString(e.when) {
+	if !newsyslogWhen(e.when) {
 		return errf("when")
 	}
-	if len(f) > 0 && !strings.HasPrefix(f[0], "/") {
-		e.flags, f = f[0], f[1:]
-		if !regexp.MustCompile(`^[-BCDGJNpRTUXYZ]+$`).MatchString(e.flags) {
-			return errf("flags")
-		}
-	}
 	e.signal = 1 // SIGHUP is the default
-	if len(f) > 0 {
+	if len(f) == 0 {
+		return e, nil
+	}
+	e.flags, f = f[0], f[1:]
+	if !regexp.MustCompile(`^[-BCDGJNpRTUXYZ]+$`).MatchString(e.flags) {
+		return errf("flags")
+	}
+	if len(f) > 0 && strings.HasPrefix(f[0], "/") {
 		e.pidfile, f = f[0], f[1:]
 	}
 	if len(f) > 0 {
-		if e.signal, err = strconv.Atoi(f[0]); err != nil {
-			return errf("signal")
+		if e.signal, err = strconv.Atoi(f[0]); err != nil || e.signal < 1 || e.signal > 127 {
+			return errf("pid file or signal")
 		}
 		f = f[1:]
 	}
@@ -82,19 +110,79 @@ func parseNewsyslog(line string) (newsyslogEntry, error) {
 	return e, nil
 }
 
+// newsyslogWhen checks a "when" field as newsyslog.c (ptime_relparse)
+// does: "*", hours, "@" ISO 8601 ([[[[cc]yy]mm]dd][T[hh[mm[ss]]]], an
+// hour of 0 to 23) or "$" day/week/month ($Dhh, $Ww[Dhh], $Mdd[Dhh], dd
+// 1 to 31 or L), or hours with either.
+func newsyslogWhen(w string) bool {
+	if w == "*" {
+		return true
+	}
+	if h, at, ok := strings.Cut(w, "@"); ok && (h == "" || isDigits(h)) {
+		return newsyslogISO(at)
+	}
+	if h, dwm, ok := strings.Cut(w, "$"); ok && (h == "" || isDigits(h)) {
+		return newsyslogDWM(dwm)
+	}
+	return isDigits(w)
+}
+
+func newsyslogISO(s string) bool {
+	date, tm, hasT := strings.Cut(s, "T")
+	if !isDigits(date) && date != "" || len(date)%2 != 0 || len(date) > 8 {
+		return false
+	}
+	if !hasT {
+		return true
+	}
+	if !isDigits(tm) || (len(tm) != 2 && len(tm) != 4 && len(tm) != 6) {
+		return false
+	}
+	for i, max := range []int{23, 59, 59} {
+		if 2*i < len(tm) && num2(tm[2*i:]) > max {
+			return false
+		}
+	}
+	return true
+}
+
+func newsyslogDWM(s string) bool {
+	for s != "" {
+		if len(s) < 2 {
+			return false
+		}
+		k, rest := s[0], s[1:]
+		n := 0
+		for n < len(rest) && rest[n] >= '0' && rest[n] <= '9' {
+			n++
+		}
+		v, _ := strconv.Atoi(rest[:n])
+		switch {
+		case k == 'D' && n >= 1 && n <= 2 && v <= 23:
+		case k == 'W' && n == 1 && v <= 6:
+		case k == 'M' && n == 0 && strings.HasPrefix(rest, "L"):
+			n = 1
+		case k == 'M' && n >= 1 && n <= 2 && v >= 1 && v <= 31:
+		default:
+			return false
+		}
+		s = rest[n:]
+	}
+	return true
+}
+
+func isDigits(s string) bool {
+	return s != "" && strings.Trim(s, "0123456789") == ""
+}
+
+func num2(s string) int { return int(s[0]-'0')*10 + int(s[1]-'0') }
+
 // TestNewsyslogAgrees parses the shipped newsyslog entry and checks it
 // against the rc.d defaults, the daemon's own defaults and the jail.
 func TestNewsyslogAgrees(t *testing.T) {
-	var entries []newsyslogEntry
-	for _, line := range strings.Split(readFile(t, "newsyslog.conf.d/pfasciilogd.conf"), "\n") {
-		if strings.TrimSpace(line) == "" || strings.HasPrefix(strings.TrimSpace(line), "#") {
-			continue
-		}
-		e, err := parseNewsyslog(line)
-		if err != nil {
-			t.Fatalf("bad newsyslog.conf line: %v", err)
-		}
-		entries = append(entries, e)
+	entries, err := newsyslogLines(readFile(t, "newsyslog.conf.d/pfasciilogd.conf"))
+	if err != nil {
+		t.Fatalf("newsyslog would refuse it: %v", err)
 	}
 	if len(entries) != 1 {
 		t.Fatalf("want exactly one entry, got %d", len(entries))
@@ -117,8 +205,13 @@ func TestNewsyslogAgrees(t *testing.T) {
 	if !strings.ContainsAny(e.flags, "JXZY") {
 		t.Errorf("flags %q: no compression", e.flags)
 	}
-	if strings.ContainsAny(e.flags, "BpGU") {
-		t.Errorf("flags %q: B, p, G or U make no sense for this log", e.flags)
+	// Without B newsyslog writes its own "logfile turned over" line into
+	// the old and the new log (newsyslog.c), a line that is no record.
+	if !strings.Contains(e.flags, "B") {
+		t.Errorf("flags %q: without B newsyslog writes its own lines into the log", e.flags)
+	}
+	if strings.ContainsAny(e.flags, "pGU") {
+		t.Errorf("flags %q: p, G or U make no sense for this log", e.flags)
 	}
 	if e.mode != 0o640 {
 		t.Errorf("mode %o; the daemon creates the log 0640", e.mode)
@@ -150,9 +243,46 @@ func TestParseNewsyslog(t *testing.T) {
 			t.Errorf("%s: got %+v %v, want %+v", line, got, err, want)
 		}
 	}
-	for _, line := range []string{"/var/log/x 640 7", "/var/log/x 999 7 * * J", "/var/log/x 640 7 * * Q /p"} {
-		if _, err := parseNewsyslog(line); err == nil {
-			t.Errorf("%s: parsed", line)
+	// What newsyslog.c refuses (each refusal stops every rotation on the
+	// host), from its parse_file, parse_signal and ptime_relparse.
+	for _, line := range []string{
+		"/var/log/x 640 7", "/var/log/x 999 7 * * J", "/var/log/x 640 7 * * Q /p",
+		"/var/log/x 640 7 * @T00 /var/run/x.pid 1", // flags left out: "/" is an illegal flag
+		"/var/log/x 640 7 * @T00 JC var/run/x.pid", // neither a pid file nor a signal
+		"/var/log/x 640 7 * @T00 JC /var/run/x.pid 0",
+		"/var/log/x 640 7 * @T00 JC /var/run/x.pid 999",
+		"/var/log/x 640 -1 * @T00 JC",
+		"/var/log/x 640 7 * @T24 JC", "/var/log/x 640 7 * @T0 JC", "/var/log/x 640 7 * @T123 JC",
+		"/var/log/x 640 7 * $D24 JC", "/var/log/x 640 7 * $W9 JC", "/var/log/x 640 7 * $M32 JC",
+		"/var/log/x 640 7 * $M0 JC", "/var/log/x 640 7 * $X1 JC",
+		" /var/log/x 640 7 * @T00 JC", // indented: the name starts at byte 0
+	} {
+		if e, err := parseNewsyslog(line); err == nil {
+			t.Errorf("%s: parsed as %+v", line, e)
+		}
+	}
+	// What it takes, the signal instead of a pid file included.
+	for _, line := range []string{
+		"/var/log/x 640 7 * @T00 JC 30", "/var/log/x 640 7 * 24@T00 J", "/var/log/x 640 7 * $ML J",
+		"/var/log/x 640 7 * $M1D0 J", "/var/log/x 640 7 * @20260101T235959 -", "/var/log/x 640 7 24 * -",
+	} {
+		if _, err := parseNewsyslog(line); err != nil {
+			t.Errorf("%s: %v", line, err)
+		}
+	}
+	if e, _ := parseNewsyslog("/var/log/x 640 7 * @T00 JC 30"); e.pidfile != "" || e.signal != 30 {
+		t.Errorf("a signal after the flags read as %+v", e)
+	}
+	// Only a line that starts with '#' is a comment, and only an empty
+	// line is skipped.
+	for text, ok := range map[string]bool{
+		"# c\n/var/log/x 640 7 * @T00 JC\n\n": true,
+		"  # indented comment\n":              false,
+		"\t\n":                                false,
+		"\t/var/log/x 640 7 * @T00 JC\n":      false,
+	} {
+		if _, err := newsyslogLines(text); (err == nil) != ok {
+			t.Errorf("%q: %v", text, err)
 		}
 	}
 }

@@ -174,7 +174,7 @@ func TestEndToEndFail2ban(t *testing.T) {
 	recsA, failA := phaseRecords(t, flows, 0, done)
 	writeCapture(t, pflog, 0, recsA)
 	pidfile := filepath.Join(dir, "pfasciilogd.pid")
-	var pfaErr bytes.Buffer
+	var pfaErr testtool.Buffer
 	pfaCmd := exec.Command(pfa, "-r", pflog, "-F", "-o", pfLog, "-p", pidfile, "-nodetect") // counts per-packet lines; decisions are tested in cmd/pfasciilogd and internal/crowdsec
 	pfaCmd.Stderr = &pfaErr
 	// Local time 3:30 (2:30 in summer) behind fail2ban's UTC: lines would
@@ -216,16 +216,22 @@ func TestEndToEndFail2ban(t *testing.T) {
 	failures := failA
 	srv.WaitFailed(jailName, failures)
 
-	// newsyslog: rename the log, SIGHUP the pidfile's process. The daemon
-	// creates the new log when it reopens; waiting for it keeps phase B
-	// from racing the signal into the old file.
-	must(t, os.Rename(pfLog, pfLog+".0"))
+	// newsyslog, as newsyslog.c rotates an entry with flags BJC: link
+	// the log to .0, put a new empty log (the entry's mode) in its place,
+	// then SIGHUP the pidfile's process; B keeps newsyslog's own "turned
+	// over" line out of the new log. The daemon appends to the file
+	// newsyslog made; waiting for its "reopened" keeps phase B from
+	// racing the signal into the old file.
+	must(t, os.Link(pfLog, pfLog+".0"))
+	must(t, os.WriteFile(pfLog+".new", nil, 0o600))
+	must(t, os.Chmod(pfLog+".new", 0o640))
+	must(t, os.Rename(pfLog+".new", pfLog))
 	pid := readPid(t, pidfile)
 	if pid != pfaCmd.Process.Pid {
 		t.Fatalf("pidfile has %d, pfasciilogd is %d", pid, pfaCmd.Process.Pid)
 	}
 	must(t, syscall.Kill(pid, syscall.SIGHUP))
-	waitLines(t, "pfasciilogd reopens the log on SIGHUP", pfLog, 0)
+	testtool.WaitFor(t, "pfasciilogd reopens the log on SIGHUP", func() bool { return strings.Contains(pfaErr.String(), "reopened "+pfLog) })
 	if st, err := os.Stat(pfLog); err != nil || st.Mode().Perm() != 0o640 {
 		t.Errorf("reopened log: %v, want mode 0640", err)
 	}

@@ -102,25 +102,34 @@ func TestInstallMatchesPlist(t *testing.T) {
 	}
 	const activeNewsyslog = "etc/newsyslog.conf.d/pfasciilogd.conf"
 	for _, mk := range []struct{ name, pkg string }{{"bmake", "bmake"}, {"make", "make"}} {
-		for _, userExists := range []bool{false, true} {
-			name := mk.name + "/without-user"
-			if userExists {
-				name = mk.name + "/with-user"
-			}
-			t.Run(name, func(t *testing.T) {
+		// The entry names the group too (newsyslog refuses an unknown
+		// group as it does a user): a user made by hand with another
+		// primary group must not activate it.
+		for _, acc := range []struct {
+			name        string
+			user, group bool
+		}{{"without-user", false, false}, {"with-user", true, true}, {"user-without-group", true, false}} {
+			userExists := acc.user && acc.group
+			t.Run(mk.name+"/"+acc.name, func(t *testing.T) {
 				makePath := testtool.Need(t, mk.name, mk.pkg)
 				dest := t.TempDir()
 				bin := t.TempDir()
-				id := filepath.Join(t.TempDir(), "id")
-				code := 1
-				if userExists {
-					code = 0
+				tools := t.TempDir()
+				exit := func(ok bool) int {
+					if ok {
+						return 0
+					}
+					return 1
 				}
-				must(t, os.WriteFile(id, []byte(fmt.Sprintf("#!/bin/sh\ncase $1 in -u) echo 1001 ;; pfasciilogd) exit %d ;; *) exec id \"$@\" ;; esac\n", code)), 0o755))
+				// Stand-ins for id(1) and pw(8) that know of the account
+				// as this case has it (pw only answers groupshow).
+				id, pw := filepath.Join(tools, "id"), filepath.Join(tools, "pw")
+				must(t, os.WriteFile(id, []byte(fmt.Sprintf("#!/bin/sh\ncase $1 in -u) echo 1001 ;; pfasciilogd) exit %d ;; *) exec id \"$@\" ;; esac\n", exit(acc.user))), 0o755))
+				must(t, os.WriteFile(pw, []byte(fmt.Sprintf("#!/bin/sh\n[ \"$1 $2\" = \"groupshow pfasciilogd\" ] && exit %d\necho \"pw $*: not in this test\" >&2; exit 1\n", exit(acc.group))), 0o755))
 				install := func() string {
 					t.Helper()
 					cmd := exec.Command(makePath, "install", "DESTDIR="+dest, "PREFIX="+testPrefix,
-						"BIN="+bin, "VERSION=9.8.7-test", "ID="+id, "PW=false")
+						"BIN="+bin, "VERSION=9.8.7-test", "ID="+id, "PW="+pw)
 					cmd.Dir = root
 					cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "MAKEFLAGS=")
 					out, err := cmd.CombinedOutput()
@@ -141,7 +150,7 @@ func TestInstallMatchesPlist(t *testing.T) {
 					t.Fatalf("%s install staged\n  %s\nwant\n  %s", mk.name,
 						strings.Join(got, "\n  "), strings.Join(want, "\n  "))
 				}
-				if !userExists && !strings.Contains(out, "NOTE: user pfasciilogd does not exist") {
+				if !userExists && !strings.Contains(out, "NOTE: user or group pfasciilogd does not exist") {
 					t.Errorf("install without the user does not say why the newsyslog entry is not active:\n%s", out)
 				}
 				for _, f := range want {
@@ -150,9 +159,7 @@ func TestInstallMatchesPlist(t *testing.T) {
 				// What newsyslog reads ([!.]*.conf in newsyslog.conf.d)
 				// names only existing users and groups.
 				users, groups := systemAccounts(t)
-				if userExists {
-					users["pfasciilogd"], groups["pfasciilogd"] = true, true
-				}
+				users["pfasciilogd"], groups["pfasciilogd"] = acc.user, acc.group
 				checkNewsyslogDir(t, filepath.Join(dest, testPrefix, "etc/newsyslog.conf.d"), users, groups)
 
 				// A second install keeps a changed configuration file, as
@@ -203,14 +210,11 @@ func checkNewsyslogDir(t *testing.T, dir string, users, groups map[string]bool) 
 
 // checkNewsyslog checks newsyslog.conf(5) text as newsyslog reads it.
 func checkNewsyslog(text string, users, groups map[string]bool) error {
-	for _, line := range strings.Split(text, "\n") {
-		if l := strings.TrimSpace(line); l == "" || strings.HasPrefix(l, "#") {
-			continue
-		}
-		e, err := parseNewsyslog(line)
-		if err != nil {
-			return err
-		}
+	es, err := newsyslogLines(text)
+	if err != nil {
+		return err
+	}
+	for _, e := range es {
 		isNum := func(s string) bool { _, err := strconv.Atoi(s); return err == nil }
 		if e.owner != "" && !users[e.owner] && !isNum(e.owner) {
 			return fmt.Errorf("newsyslog: unknown user %s (newsyslog refuses the whole configuration)", e.owner)
