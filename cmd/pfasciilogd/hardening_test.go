@@ -674,13 +674,16 @@ func TestSandboxSetup(t *testing.T) {
 		{[]string{"-r", "/var/log/pflog", "-F"}, false, capsicum.Setup{Service: true, FollowPath: true}},
 		{[]string{"-r", "/var/log/pflog"}, false, capsicum.Setup{}},
 		{[]string{"-i", "pflog0", "-syslog"}, true, capsicum.Setup{Service: true, Reconnect: true}},
+		{[]string{"-i", "pflog0", "-journal"}, true, capsicum.Setup{Service: true, Reconnect: true}},
+		{[]string{"-i", "pflog0", "-syslog-remote", "udp://192.0.2.1:514"}, true, capsicum.Setup{Service: true, Reconnect: true}},
+		{[]string{"-i", "pflog0", "-S"}, false, capsicum.Setup{Service: true}}, // connected once, before cap_enter
 	} {
 		o, err := parse(tc.args)
 		if err != nil {
 			t.Fatalf("%v: %v", tc.args, err)
 		}
 		tc.want.Supported = capsicum.Supported()
-		if got := sandboxSetup(o, &outputs{netLike: tc.reconnect}); got != tc.want {
+		if got := sandboxSetup(o); got != tc.want || o.reconnects() != tc.reconnect {
 			t.Errorf("%v: %+v, want %+v", tc.args, got, tc.want)
 		}
 	}

@@ -322,9 +322,10 @@ func openSources(o *options, log *daemon.Logger, devDir *int, resume map[string]
 		if err := jail.CheckLive(jail.StartEnv(), true); err != nil {
 			return nil, nil, 0, err
 		}
-		if runtime.GOOS == "freebsd" && !o.noCapsicum && w == nil {
+		if runtime.GOOS == "freebsd" && w == nil && capsicum.Decide(sandboxSetup(o)).Enter {
 			// Clone bpf devices through a descriptor of /dev, so that a
-			// destroyed pflog interface can be reopened in capability mode.
+			// destroyed pflog interface can be reopened in capability
+			// mode (only then: otherwise bpf is opened by path).
 			if fd, err := openDir("/dev"); err == nil {
 				capture.SetDevDir(fd)
 				*devDir = fd
@@ -388,7 +389,6 @@ type outputs struct {
 	names   []string
 	file    *output.File
 	stdout  bool
-	netLike bool // a sink that must connect again after losing its peer
 	report  func() string
 	// delivery counts what each network-like output did with the lines.
 	delivery []counted
@@ -443,7 +443,6 @@ func openOutputs(o *options, log *daemon.Logger, account *privilege.Account) (*o
 		}
 		sinks = append(sinks, s)
 		outs.names = append(outs.names, "syslog")
-		outs.netLike = true
 		delivery = append(delivery, counted{"syslog", s.Stats})
 	}
 	for _, url := range o.remotes {
@@ -455,7 +454,6 @@ func openOutputs(o *options, log *daemon.Logger, account *privilege.Account) (*o
 		}
 		sinks = append(sinks, r)
 		outs.names = append(outs.names, url)
-		outs.netLike = true
 		delivery = append(delivery, counted{url, r.Stats})
 	}
 	if o.journal {
@@ -465,7 +463,6 @@ func openOutputs(o *options, log *daemon.Logger, account *privilege.Account) (*o
 		}
 		sinks = append(sinks, j)
 		outs.names = append(outs.names, "journal")
-		outs.netLike = true
 		delivery = append(delivery, counted{"journal", j.Stats})
 	}
 	outs.delivery = delivery
@@ -503,18 +500,24 @@ func formatterFor(o *options) func() format.Formatter {
 	}
 }
 
-// sandboxSetup is what capsicum.Decide needs to know of this run.
-func sandboxSetup(o *options, outs *outputs) capsicum.Setup {
+// sandboxSetup is what capsicum.Decide needs to know of this run: all
+// of it is in the options, so that the sources can be opened for the
+// decision before the outputs are.
+func sandboxSetup(o *options) capsicum.Setup {
 	return capsicum.Setup{Supported: capsicum.Supported(), Disabled: o.noCapsicum, Service: o.service(),
-		FollowPath: o.follow, Reconnect: outs.netLike}
+		FollowPath: o.follow, Reconnect: o.reconnects()}
 }
+
+// reconnects reports whether an output must connect again by address
+// after losing its peer (syslog, a remote collector, journald).
+func (o *options) reconnects() bool { return o.lineSyslog || len(o.remotes) > 0 || o.journal }
 
 // sandbox limits what the process can still do once everything is open:
 // when capsicum.Decide says so, it limits each kept descriptor to the
 // rights it needs and enters Capsicum capability mode; when Decide
 // declines with a message, it logs it.
 func sandbox(o *options, log *daemon.Logger, srcs []source.Source, outs *outputs, pid *pidfile.File, devDir int, keeper *statusKeeper) {
-	dec := capsicum.Decide(sandboxSetup(o, outs))
+	dec := capsicum.Decide(sandboxSetup(o))
 	if !dec.Enter {
 		if dec.Message != "" {
 			log.Infof("%s", dec.Message)
