@@ -385,11 +385,11 @@ func checkLinkType(r *pcapfile.Reader, err error) (source.Source, error) {
 
 // outputs is every sink the lines go to.
 type outputs struct {
-	sink    output.Sink
-	names   []string
-	file    *output.File
-	stdout  bool
-	report  func() string
+	sink   output.Sink
+	names  []string
+	file   *output.File
+	stdout bool
+	report func() string
 	// delivery counts what each network-like output did with the lines.
 	delivery []counted
 }
