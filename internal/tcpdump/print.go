@@ -82,6 +82,17 @@ func (p *printer) u(v uint64) { p.b = num.AppendUint(p.b, v) }
 
 func (p *printer) invalid() { p.b = append(p.b, " (invalid)"...) }
 
+// versionIs reports whether the IP version is want; if not it prints
+// tcpdump's complaint (a protocol that only the other version carries).
+func (p *printer) versionIs(ver, want int, complaint string) bool {
+	if ver == want {
+		return true
+	}
+	p.s(complaint)
+	p.invalid()
+	return false
+}
+
 // ipN dispatches on the version nibble.
 func (p *printer) ipN(b []byte, length int) bool {
 	p.proto = "ip"
@@ -508,25 +519,17 @@ func (p *printer) demux(b []byte, length, ver int, fragmented bool, iph []byte, 
 		case packet.ProtoDCCP:
 			return p.dccp(b, length, iph, ver)
 		case packet.ProtoICMP:
-			if ver != 4 {
-				p.s("[ICMP requires IPv4]")
-				p.invalid()
-				return true
+			if p.versionIs(ver, 4, "[ICMP requires IPv4]") {
+				p.b = appendICMP(p.b, b, length)
 			}
-			p.b = appendICMP(p.b, b, length)
 			return true
 		case packet.ProtoICMPv6:
-			if ver != 6 {
-				p.s("[IPv6-ICMP requires IPv6]")
-				p.invalid()
-				return true
+			if p.versionIs(ver, 6, "[IPv6-ICMP requires IPv6]") {
+				p.b = appendICMP6(p.b, b, length)
 			}
-			p.b = appendICMP6(p.b, b, length)
 			return true
 		case packet.ProtoIGMP:
-			if ver != 4 {
-				p.s("[IGMP requires IPv4]")
-				p.invalid()
+			if !p.versionIs(ver, 4, "[IGMP requires IPv4]") {
 				return true
 			}
 			return p.igmp(b, length)
@@ -550,9 +553,7 @@ func (p *printer) demux(b []byte, length, ver int, fragmented bool, iph []byte, 
 			}
 			return p.ospf6(b, length)
 		case packet.ProtoEther:
-			if ver != 6 {
-				p.s("[Ethernet requires IPv6]")
-				p.invalid()
+			if !p.versionIs(ver, 6, "[Ethernet requires IPv6]") {
 				return true
 			}
 			return p.other(nh, length)
