@@ -376,6 +376,9 @@ func otherCases(v6 bool) []otherCase {
 			otherCase{"igmp-v3-report", 2, []byte{0x22, 0, 0, 0, 0, 0, 0, 1, 4, 0, 0, 0, 239, 255, 255, 250}, 0},
 			otherCase{"igmp-v3-report-bad", 2, []byte{0x22, 0, 0, 0, 0, 0, 0, 1, 4, 0}, 0},
 			otherCase{"igmp-other", 2, []byte{0x42, 0, 0, 0, 0, 0, 0, 0}, 0},
+			// Protocols only IPv6 carries, in IPv4: tcpdump complains.
+			otherCase{"icmp6-in-v4", 58, []byte{128, 0, 0, 0, 0, 1, 0, 1}, 0},
+			otherCase{"ether-in-v4", 143, []byte{0x30, 0, 1, 2, 3, 4}, 0},
 		)
 	} else {
 		cs = append(cs, otherCase{"igmp-in-v6", 2, []byte{0x11, 100, 0xee, 0x9b, 0, 0, 0, 0}, 0},

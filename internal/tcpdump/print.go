@@ -524,7 +524,7 @@ func (p *printer) demux(b []byte, length, ver int, fragmented bool, iph []byte, 
 			}
 			return true
 		case packet.ProtoICMPv6:
-			if p.versionIs(ver, 6, "[IPv6-ICMP requires IPv6]") {
+			if p.versionIs(ver, 6, "[ICMPv6 requires IPv6]") {
 				p.b = appendICMP6(p.b, b, length)
 			}
 			return true
