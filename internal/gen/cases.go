@@ -362,6 +362,7 @@ func otherCases(v6 bool) []otherCase {
 		{"6in4", 41, inner6, 0},
 		{"no-next", 59, nil, 0},
 		{"nd", 77, []byte("ab"), 0},
+		{"rsvp", 46, []byte{0x10, 1, 0, 0, 64, 0, 0, 8}, 0},
 	}
 	if !v6 {
 		cs = append(cs,
@@ -382,7 +383,9 @@ func otherCases(v6 bool) []otherCase {
 		)
 	} else {
 		cs = append(cs, otherCase{"igmp-in-v6", 2, []byte{0x11, 100, 0xee, 0x9b, 0, 0, 0, 0}, 0},
-			otherCase{"icmp-in-v6", 1, []byte{8, 0, 0, 0, 0, 1, 0, 1}, 0})
+			otherCase{"icmp-in-v6", 1, []byte{8, 0, 0, 0, 0, 1, 0, 1}, 0},
+			otherCase{"ether-in-v6", 143, []byte{0x30, 0, 1, 2, 3, 4}, 0},
+			otherCase{"udplite-in-v6", 136, UDPRaw(5000, 6000, []byte("xy")), 0})
 	}
 	return cs
 }
