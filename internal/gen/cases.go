@@ -385,7 +385,18 @@ func otherCases(v6 bool) []otherCase {
 		cs = append(cs, otherCase{"igmp-in-v6", 2, []byte{0x11, 100, 0xee, 0x9b, 0, 0, 0, 0}, 0},
 			otherCase{"icmp-in-v6", 1, []byte{8, 0, 0, 0, 0, 1, 0, 1}, 0},
 			otherCase{"ether-in-v6", 143, []byte{0x30, 0, 1, 2, 3, 4}, 0},
-			otherCase{"udplite-in-v6", 136, UDPRaw(5000, 6000, []byte("xy")), 0})
+			otherCase{"udplite-in-v6", 136, UDPRaw(5000, 6000, []byte("xy")), 0},
+			otherCase{"mobility-brr", 135, []byte{59, 0, 0, 0, 0, 0, 0, 0}, 0},
+			otherCase{"mobility-bu", 135, []byte{59, 1, 5, 0, 0, 0, 0, 7, 0x80, 0, 0, 10, 1, 2, 3, 4}, 0},
+			otherCase{"mobility-bu-hk", 135, []byte{59, 1, 5, 0, 0, 0, 1, 0, 0x50, 0, 0xff, 0xff, 1, 2, 3, 4}, 0},
+			otherCase{"mobility-bu-cut", 135, []byte{59, 1, 5, 0, 0, 0, 0, 7, 0x80, 0, 0, 10, 1, 2, 3, 4}, 72 + 40 + 9},
+			otherCase{"mobility-ba-k", 135, []byte{59, 1, 6, 0, 0, 0, 3, 0x80, 0, 9, 0, 20, 0, 0, 0, 0}, 0},
+			otherCase{"mobility-be", 135, append([]byte{59, 2, 7, 0, 0, 0, 1, 0}, 0x20, 1, 0xd, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 9), 0},
+			otherCase{"mobility-hot", 135, append([]byte{59, 2, 3, 0, 0, 0, 0x12, 0x34}, make([]byte, 16)...), 0},
+			otherCase{"mobility-unknown", 135, []byte{59, 0, 9, 0, 0, 0, 0, 0}, 0},
+			otherCase{"mobility-too-short", 135, []byte{59, 0, 5, 0, 0, 0, 0, 7}, 0},
+			otherCase{"mobility-pproto", 135, []byte{6, 0, 0, 0, 0, 0, 0, 0}, 0},
+			otherCase{"mobility-cut2", 135, []byte{59, 0, 0, 0, 0, 0, 0, 0}, 72 + 40 + 2})
 	}
 	return cs
 }

@@ -1,6 +1,8 @@
 package tcpdump
 
-import "github.com/pfasciilogd/pfasciilogd/internal/num"
+import (
+	"github.com/pfasciilogd/pfasciilogd/internal/num"
+)
 
 // The minimal (non -v) texts tcpdump prints for the other IP protocols pf
 // commonly logs: AH, ESP, IPComp, IGMP, GRE, PIM, VRRP/CARP and OSPFv2.
@@ -479,9 +481,100 @@ func (p *printer) ospf6(b []byte, length int) bool {
 	return true
 }
 
-// mobility would print an IPv6 mobility header; it is not decoded.
+// mobilityTypes are tcpdump's names of mobility header types (RFC 6275),
+// mobilityMin the smallest header each needs.
+var (
+	mobilityTypes = [8]string{"BRR", "HoTI", "CoTI", "HoT", "CoT", "BU", "BA", "BE"}
+	mobilityMin   = [8]int{8, 16, 16, 24, 24, 12, 12, 24}
+)
+
+// mobility prints an IPv6 mobility header as tcpdump 4.99 does without
+// -v (print-mobility.c): the type and its fixed fields, no options; the
+// payload protocol is not checked.
 func (p *printer) mobility(b []byte) bool {
 	p.proto = "mobility"
-	p.s("mobility")
+	if len(b) < 3 {
+		return false
+	}
+	mhlen, typ := (int(b[1])+1)<<3, b[2]
+	if int(typ) < len(mobilityMin) && mhlen < mobilityMin[typ] {
+		p.s("(header length ")
+		p.u(uint64(mhlen))
+		p.s(" is too small for type ")
+		p.u(uint64(typ))
+		p.s(")")
+		return false
+	}
+	p.s("mobility: ")
+	if int(typ) < len(mobilityTypes) {
+		p.s(mobilityTypes[typ])
+	} else {
+		p.s("type-#")
+		p.u(uint64(typ))
+	}
+	switch typ {
+	case 0, 1, 2: // nothing more without -v
+	case 3, 4:
+		if len(b) < 8 {
+			return false
+		}
+		p.s(" nonce id=0x")
+		p.b = num.AppendHex(p.b, uint64(rd16(b[6:])), 0)
+	case 5:
+		if len(b) < 8 {
+			return false
+		}
+		p.s(" seq#=")
+		p.u(uint64(rd16(b[6:])))
+		if len(b) < 10 {
+			return false
+		}
+		if bits := b[8] >> 4; bits != 0 {
+			p.s(" ")
+			for i, c := range "AHLK" {
+				if bits&(8>>i) != 0 {
+					p.b = append(p.b, byte(c))
+				}
+			}
+		}
+		if len(b) < 12 {
+			return false
+		}
+		p.s(" lifetime=")
+		p.u(uint64(rd16(b[10:])) << 2)
+	case 6:
+		if len(b) < 8 {
+			return false
+		}
+		p.s(" status=")
+		p.u(uint64(b[6]))
+		if b[7]&0x80 != 0 {
+			p.s(" K")
+		}
+		if len(b) < 10 {
+			return false
+		}
+		p.s(" seq#=")
+		p.u(uint64(rd16(b[8:])))
+		if len(b) < 12 {
+			return false
+		}
+		p.s(" lifetime=")
+		p.u(uint64(rd16(b[10:])) << 2)
+	case 7:
+		if len(b) < 7 {
+			return false
+		}
+		p.s(" status=")
+		p.u(uint64(b[6]))
+		if len(b) < 24 {
+			return false
+		}
+		p.s(" homeaddr ")
+		p.b = appendAddr6(p.b, b[8:24])
+	default:
+		p.s(" len=")
+		p.u(uint64(b[1]))
+	}
 	return true
 }
