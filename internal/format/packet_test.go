@@ -160,6 +160,26 @@ var knownDiff = map[string]string{
 	"ip6/proto/rsvp": "RSVP not decoded",
 }
 
+// knownAppDiff are the application payloads over TCP (in every variant
+// of a case of appCases: both families, with and without options, cut)
+// that tcpdump decodes and we do not; the manual's CAVEATS name them.
+var knownAppDiff = map[string]string{
+	"telnet-iac":    "telnet option negotiation not decoded",
+	"dns-tcp-query": "DNS messages over TCP not decoded",
+}
+
+// knownDifference reports whether case name differs from tcpdump on
+// purpose.
+func knownDifference(name string) bool {
+	if _, ok := knownDiff[name]; ok {
+		return true
+	}
+	_, rest, ok := strings.Cut(name, "/app/")
+	app, _, _ := strings.Cut(rest, "/")
+	_, known := knownAppDiff[app]
+	return ok && known
+}
+
 // TestOracle runs the real tcpdump over the catalogue and requires the
 // same text for every record.
 func TestOracle(t *testing.T) {
@@ -180,7 +200,7 @@ func TestOracle(t *testing.T) {
 	}
 	for i, c := range cs {
 		if why := compareLine(c, ours[i], theirs[i]); why != "" {
-			if _, ok := knownDiff[c.Name]; ok {
+			if knownDifference(c.Name) {
 				continue
 			}
 			t.Errorf("%s: %s\n ours    %s\n tcpdump %s", c.Name, why, ours[i], theirs[i])

@@ -306,6 +306,8 @@ func appCases() []appCase {
 		{"whois", 41000, 43, "example.org\r\n"},
 		{"rtsp", 41000, 554, "OPTIONS rtsp://x/ RTSP/1.0\r\n"},
 		{"telnet-data", 41000, 23, "login: "},
+		{"telnet-iac", 23, 41000, "\xff\xfd\x18\xff\xfd\x20"},
+		{"dns-tcp-query", 41000, 53, "\x00\x1d\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x07example\x03org\x00\x00\x01\x00\x01"},
 		{"imap", 143, 41000, "* OK IMAP4rev1 ready\r\n"},
 	}
 }
