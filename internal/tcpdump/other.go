@@ -488,6 +488,17 @@ var (
 	mobilityMin   = [8]int{8, 16, 16, 24, 24, 12, 12, 24}
 )
 
+// mobField prints name and the 16-bit field at b[off:], shifted left by
+// shift (lifetimes count 4 s units); false when it was not captured.
+func (p *printer) mobField(b []byte, off int, name string, shift uint) bool {
+	if len(b) < off+2 {
+		return false
+	}
+	p.s(name)
+	p.u(uint64(rd16(b[off:])) << shift)
+	return true
+}
+
 // mobility prints an IPv6 mobility header as tcpdump 4.99 does without
 // -v (print-mobility.c): the type and its fixed fields, no options; the
 // payload protocol is not checked.
@@ -521,12 +532,7 @@ func (p *printer) mobility(b []byte) bool {
 		p.s(" nonce id=0x")
 		p.b = num.AppendHex(p.b, uint64(rd16(b[6:])), 0)
 	case 5:
-		if len(b) < 8 {
-			return false
-		}
-		p.s(" seq#=")
-		p.u(uint64(rd16(b[6:])))
-		if len(b) < 10 {
+		if !p.mobField(b, 6, " seq#=", 0) || len(b) < 10 {
 			return false
 		}
 		if bits := b[8] >> 4; bits != 0 {
@@ -537,11 +543,7 @@ func (p *printer) mobility(b []byte) bool {
 				}
 			}
 		}
-		if len(b) < 12 {
-			return false
-		}
-		p.s(" lifetime=")
-		p.u(uint64(rd16(b[10:])) << 2)
+		return p.mobField(b, 10, " lifetime=", 2)
 	case 6:
 		if len(b) < 8 {
 			return false
@@ -551,16 +553,7 @@ func (p *printer) mobility(b []byte) bool {
 		if b[7]&0x80 != 0 {
 			p.s(" K")
 		}
-		if len(b) < 10 {
-			return false
-		}
-		p.s(" seq#=")
-		p.u(uint64(rd16(b[8:])))
-		if len(b) < 12 {
-			return false
-		}
-		p.s(" lifetime=")
-		p.u(uint64(rd16(b[10:])) << 2)
+		return p.mobField(b, 8, " seq#=", 0) && p.mobField(b, 10, " lifetime=", 2)
 	case 7:
 		if len(b) < 7 {
 			return false
