@@ -5,7 +5,6 @@ import (
 
 	"github.com/pfasciilogd/pfasciilogd/internal/jsonstr"
 	"github.com/pfasciilogd/pfasciilogd/internal/num"
-
 	"github.com/pfasciilogd/pfasciilogd/internal/packet"
 	"github.com/pfasciilogd/pfasciilogd/internal/pflog"
 	"github.com/pfasciilogd/pfasciilogd/internal/record"

@@ -1,8 +1,6 @@
 package tcpdump
 
-import (
-	"github.com/pfasciilogd/pfasciilogd/internal/num"
-)
+import "github.com/pfasciilogd/pfasciilogd/internal/num"
 
 // The minimal (non -v) texts tcpdump prints for the other IP protocols pf
 // commonly logs: AH, ESP, IPComp, IGMP, GRE, PIM, VRRP/CARP and OSPFv2.

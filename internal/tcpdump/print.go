@@ -578,14 +578,14 @@ func (p *printer) other(nh byte, length int) bool {
 }
 
 // appendAddr4 appends the IPv4 address in b[0:4] in dotted-quad form.
-// Each octet is one 4-byte store of its digits and a dot (octetText),
-// into room reserved once: the printer's hottest helper after the digits.
 func appendAddr4(dst, b []byte) []byte {
 	dst = appendAddr4Dot(dst, b)
 	return dst[:len(dst)-1]
 }
 
 // appendAddr4Dot appends the address and a dot, as "SRC.PORT" begins.
+// Each octet is one 4-byte store of its digits and a dot (octetText),
+// into room reserved once: the printer's hottest helper after the digits.
 func appendAddr4Dot(dst, b []byte) []byte {
 	_ = b[3]
 	n := len(dst)
