@@ -420,28 +420,37 @@ func TestSynopsisComplete(t *testing.T) {
 }
 
 // TestMissingInputWarnedPeriodically: a missing -F input is warned about
-// at start and again every missingEvery until it appears.
+// at start and again every missingEvery until it appears, and not after:
+// while a second input is still missing, its warnings show the watch
+// ticking on without one more for the first.
 func TestMissingInputWarnedPeriodically(t *testing.T) {
 	old := missingEvery
 	missingEvery = 20 * time.Millisecond
 	defer func() { missingEvery = old }()
 	dir := t.TempDir()
-	p := filepath.Join(dir, "pflog")
+	p, q := filepath.Join(dir, "pflog"), filepath.Join(dir, "pflog1")
 	var buf testtool.Buffer
 	log := daemon.NewLogger(&buf)
-	stop := watchMissing(&options{files: listFlag{p}, follow: true}, log)
+	stop := watchMissing(&options{files: listFlag{p, q}, follow: true}, log)
 	defer stop()
 	if !strings.Contains(buf.String(), p+" does not exist (yet)") {
 		t.Fatalf("no warning at start: %q", buf.String())
 	}
-	testtool.WaitFor(t, "a repeated warning", func() bool { return strings.Count(buf.String(), p+" still does not exist") >= 2 })
+	still := func(path string) string { return path + " still does not exist" }
+	testtool.WaitFor(t, "a repeated warning", func() bool { return strings.Count(buf.String(), still(p)) >= 2 })
 	writeCapture(t, p, synRecord(t, 1, 1))
-	// The watch logs the file's arrival as its last word.
 	testtool.WaitFor(t, "the file's arrival logged", func() bool { return strings.Contains(buf.String(), p+" exists now: reading it") })
-	out := buf.String()
-	if after := out[strings.Index(out, " exists now: "):]; strings.Contains(after, "still does not exist") {
-		t.Errorf("still warning after the file appeared: %q", after)
+	afterArrival := func() string {
+		out := buf.String()
+		return out[strings.Index(out, p+" exists now: "):]
 	}
+	testtool.WaitFor(t, "two more ticks of the watch", func() bool { return strings.Count(afterArrival(), still(q)) >= 2 })
+	if strings.Contains(afterArrival(), still(p)) {
+		t.Errorf("still warning about %s after it appeared: %q", p, afterArrival())
+	}
+	// The last missing input appears: the watch says so and ends.
+	writeCapture(t, q, synRecord(t, 1, 1))
+	testtool.WaitFor(t, "the second file's arrival logged", func() bool { return strings.Contains(buf.String(), q+" exists now: reading it") })
 }
 
 // statusDetectors reads the status file's detector lines by input.
